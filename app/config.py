@@ -1,0 +1,72 @@
+"""Server options: each from a flag, else from `SEATS_<NAME>`, else a default."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8888
+    seats: int = 100
+    row_size: int = 10
+    db: str = "data/seats.db"
+    heartbeat: float = 15.0
+    max_per_booking: int = 10
+    max_streams: int = 10_000
+    max_backlog: int = 1_048_576
+    rate_limit: float = 0.0
+    shutdown_timeout: float = 5.0
+    allowed_origins: str = ""
+    log_format: str = "text"
+
+    @property
+    def allowed_origin_set(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+
+HELP = {
+    "host": "address to listen on",
+    "port": "TCP port",
+    "seats": "seats in a new venue (ignored for an existing database)",
+    "row_size": "seats per row in a new venue (ignored for an existing database)",
+    "db": "SQLite file, or :memory: for tests and demos",
+    "heartbeat": "seconds between ': ping' comments on event streams",
+    "max_per_booking": "most seats one booking may take",
+    "max_streams": "most open /events streams; one more gets 503",
+    "max_backlog": "bytes a stream may have unsent before it is dropped",
+    "rate_limit": "bookings per second per client address (0 = no limit)",
+    "shutdown_timeout": "seconds to finish streams and commits on SIGTERM",
+    "allowed_origins": "comma-separated extra origins allowed to POST/DELETE",
+    "log_format": "access log lines as 'text' or 'json'",
+}
+
+POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat"}
+
+
+def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:
+    """A flag beats its environment variable, which beats the default."""
+    parser = argparse.ArgumentParser(prog="server.py", description="Real-time seat reservation server")
+    for name, field in Config.__dataclass_fields__.items():
+        env_name = f"SEATS_{name.upper()}"
+        kind = type(field.default)
+        raw = environ.get(env_name)
+        try:
+            value = kind(raw) if raw is not None else field.default
+        except ValueError:
+            parser.error(f"{env_name}={raw!r} is not a valid {kind.__name__}")
+        choices = ("text", "json") if name == "log_format" else None
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value, choices=choices,
+                            help=f"{HELP[name]} (env {env_name}, default %(default)s)")
+    args = parser.parse_args(argv)
+    for name in POSITIVE:
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    for name in ("rate_limit", "shutdown_timeout"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must not be negative")
+    return Config(**vars(args))

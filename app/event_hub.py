@@ -1,0 +1,97 @@
+"""Fan-out of committed changes to every open `/events` stream."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable
+from itertools import islice
+from typing import Protocol
+
+from app.seat_board import SeatBoard
+from app.sse import PING, encode_event, encode_retry
+from booking.inventory import Change
+
+
+class Subscriber(Protocol):
+    def send(self, data: bytes) -> bool:
+        """Queue bytes for the client without waiting. False means the client is gone
+        or has fallen too far behind and was cut off: the hub forgets it."""
+
+    def end(self) -> None:
+        """End the stream cleanly (server shutting down)."""
+
+
+def encode_change(change: Change) -> bytes:
+    data = json.dumps(
+        {"version": change.version, "available": change.available, "changed": change.changed},
+        separators=(",", ":"),
+    )
+    return encode_event(data, "seats", str(change.version))
+
+
+class EventHub:
+    """Each committed change is encoded once and the same bytes are queued on every
+    stream; no stream is awaited, so a slow reader never delays the others. The last
+    `replay_limit` events are kept so a reconnecting client can resume."""
+
+    def __init__(
+        self, board: SeatBoard, history: Iterable[Change] = (), replay_limit: int = 10_000, retry_ms: int = 2_000
+    ) -> None:
+        self.board = board
+        self._retry = encode_retry(retry_ms)
+        self._subscribers: set[Subscriber] = set()
+        self._log: deque[tuple[int, bytes]] = deque(
+            ((change.version, encode_change(change)) for change in history), maxlen=replay_limit
+        )
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def opening(self, last_event_id: str | None) -> bytes:
+        """What a new stream starts with: `retry:`, then the missed events if we still
+        have them all, else a snapshot. Send it, then `add` the subscriber, with no
+        await in between, so no event falls in the gap."""
+        missed = self.events_after(last_event_id)
+        return self._retry + (b"".join(missed) if missed is not None else self.board.snapshot_event())
+
+    def add(self, subscriber: Subscriber) -> None:
+        self._subscribers.add(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def publish(self, change: Change) -> None:
+        event = encode_change(change)
+        self._log.append((change.version, event))
+        self._send_to_all(event)
+
+    def ping(self) -> None:
+        self._send_to_all(PING)
+
+    def end_all(self) -> None:
+        subscribers, self._subscribers = self._subscribers, set()
+        for subscriber in subscribers:
+            subscriber.end()
+
+    def events_after(self, last_event_id: str | None) -> list[bytes] | None:
+        """The events after `last_event_id`, or None when a snapshot is needed
+        (no id, not a version number, newer than ours, or older than the log)."""
+        if last_event_id is None or not last_event_id.isascii() or not last_event_id.isdigit():
+            return None
+        after = int(last_event_id)
+        current = self.board.version
+        if after > current:
+            return None
+        if after == current:
+            return []
+        if not self._log or self._log[0][0] > after + 1:
+            return None
+        first = self._log[0][0]
+        return [event for _, event in islice(self._log, after + 1 - first, None)]
+
+    def _send_to_all(self, data: bytes) -> None:
+        lost = [subscriber for subscriber in self._subscribers if not subscriber.send(data)]
+        for subscriber in lost:
+            self._subscribers.discard(subscriber)

@@ -1,0 +1,30 @@
+"""Real-time seat reservation server: `python server.py --help`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from app.config import parse_config
+from app.seat_server import SeatServer
+
+
+async def main(argv: list[str]) -> int:
+    config = parse_config(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    server = SeatServer(config)
+    server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    logging.getLogger("seats").info("shutting down")
+    await server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))
