@@ -10,6 +10,7 @@ answers only once that batch is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -78,10 +79,8 @@ class GroupCommitter:
 
     async def drain(self) -> None:
         """Wait until everything queued is durable (or has failed)."""
-        try:
+        with contextlib.suppress(StorageFailed):
             await self.barrier()
-        except StorageFailed:
-            pass
 
     async def _write_batches(self) -> None:
         loop = asyncio.get_running_loop()
@@ -92,7 +91,7 @@ class GroupCommitter:
             self.largest_batch = max(self.largest_batch, len(batch))
             try:
                 await loop.run_in_executor(self._executor, self._commit, batch)
-            except Exception as error:  # noqa: BLE001 - any storage error fails the batch
+            except Exception as error:
                 log.exception("commit of %d writes failed", len(batch))
                 self._fail_everything(error)
                 return

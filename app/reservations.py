@@ -84,7 +84,9 @@ class ReservationService:
         await durable
         return reply
 
-    def _decide_booking(self, request: BookRequest, key: str | None, body_print: str) -> tuple[Reply, asyncio.Future[None]]:
+    def _decide_booking(
+        self, request: BookRequest, key: str | None, body_print: str
+    ) -> tuple[Reply, asyncio.Future[None]]:
         booking_id, token = secrets.token_urlsafe(12), secrets.token_urlsafe(24)
         outcome = self.inventory.book(request, booking_id, hash_token(token))
         writes: list[Write] = []

@@ -32,7 +32,7 @@ class SeatBoard:
         if self._snapshot_json is None:
             seats = [
                 {"id": seat.id, "row": seat.row, "number": seat.number, "state": state}
-                for seat, state in zip(self.venue.seats, self._states)
+                for seat, state in zip(self.venue.seats, self._states, strict=False)
             ]
             self._snapshot_json = json.dumps(
                 {"version": self.version, "total": self.venue.total, "available": self.available, "seats": seats},

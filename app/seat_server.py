@@ -76,7 +76,7 @@ class SeatServer:
             shutting_down=False,
         )
 
-    def _on_committed(self, change) -> None:  # noqa: ANN001 - Change, called by the committer
+    def _on_committed(self, change) -> None:
         self.board.apply(change)
         self.hub.publish(change)
 
@@ -106,12 +106,12 @@ class SeatServer:
         self.hub.end_all()
         try:
             await asyncio.wait_for(self.service.close(), self.config.shutdown_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.error("commits still pending after %.1fs", self.config.shutdown_timeout)
         if self._http_server is not None:
             try:
                 await asyncio.wait_for(self._http_server.close_all_connections(), self.config.shutdown_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("some connections were still open at exit")
         self._writer.shutdown(wait=True)
         self.store.close()

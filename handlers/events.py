@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 from tornado.iostream import StreamBufferFullError, StreamClosedError
@@ -35,10 +36,8 @@ class EventStreamHandler(BaseHandler):
         self.set_header("X-Accel-Buffering", "no")
         self._ended = asyncio.get_running_loop().create_future()
         stream = self.request.connection.stream
-        try:
+        with contextlib.suppress(OSError):
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
-        except OSError:
-            pass
         last_event_id = self.request.headers.get("Last-Event-ID") or self.get_query_argument("lastEventId", None)
         opening = self.hub.opening(last_event_id)
         if not self.send(opening):
