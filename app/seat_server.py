@@ -113,5 +113,9 @@ class SeatServer:
                 await asyncio.wait_for(self._http_server.close_all_connections(), self.config.shutdown_timeout)
             except TimeoutError:
                 log.warning("some connections were still open at exit")
+        self.close()
+
+    def close(self) -> None:
+        """Release the writer thread and the database (after `shutdown`, or in tests)."""
         self._writer.shutdown(wait=True)
         self.store.close()
