@@ -34,7 +34,7 @@ REPLAY_LIMIT = 10_000  # events kept for streams that resume with Last-Event-ID
 class SeatServer:
     """Owns the store, the service, the hub and the Tornado application."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, replay_limit: int = REPLAY_LIMIT) -> None:
         self.config = config
         if config.db != ":memory:":
             Path(config.db).parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,7 @@ class SeatServer:
                      config.db, venue.total, venue.row_size)
         inventory = self.store.load_inventory(venue)
         self.board = SeatBoard(venue, inventory.states(), inventory.version)
-        self.hub = EventHub(self.board, self.store.recent_changes(REPLAY_LIMIT), REPLAY_LIMIT)
+        self.hub = EventHub(self.board, self.store.recent_changes(replay_limit), replay_limit)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self.committer = GroupCommitter(self.store.commit, self._writer, self._on_committed, self._on_storage_failure)
         self.service = ReservationService(inventory, self.store, self.committer, config.max_per_booking)
@@ -117,5 +117,7 @@ class SeatServer:
 
     def close(self) -> None:
         """Release the writer thread and the database (after `shutdown`, or in tests)."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         self._writer.shutdown(wait=True)
         self.store.close()

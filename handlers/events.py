@@ -23,6 +23,7 @@ class EventStreamHandler(BaseHandler):
         self.max_streams = max_streams
         self.max_backlog = max_backlog
         self._ended: asyncio.Future[None] | None = None
+        self._close_when_finished = False
 
     async def get(self) -> None:
         if self.settings.get("shutting_down"):
@@ -34,6 +35,7 @@ class EventStreamHandler(BaseHandler):
         self.set_header("Cache-Control", "no-cache")
         self.set_header("Connection", "keep-alive")
         self.set_header("X-Accel-Buffering", "no")
+        self._keep_alive_header_despite_close_request()
         self._ended = asyncio.get_running_loop().create_future()
         stream = self.request.connection.stream
         with contextlib.suppress(OSError):
@@ -48,6 +50,20 @@ class EventStreamHandler(BaseHandler):
         stream.max_write_buffer_size = self.max_backlog + len(opening) + OPENING_HEADROOM
         self.hub.add(self)
         await self._ended
+
+    def _keep_alive_header_despite_close_request(self) -> None:
+        """REQ-3 asks for `Connection: keep-alive` on every stream, but Tornado answers
+        `Connection: close` to a client that sent it (as Tornado's own HTTP client
+        does). A stream is never reused either way, so we keep the header and close
+        the socket ourselves when the stream ends (`on_finish`)."""
+        connection = self.request.connection
+        if getattr(connection, "_disconnect_on_finish", False):
+            connection._disconnect_on_finish = False
+            self._close_when_finished = True
+
+    def on_finish(self) -> None:
+        if self._close_when_finished:
+            self.request.connection.stream.close()
 
     def send(self, data: bytes) -> bool:
         """Queue bytes on the socket; never waits. False once the client is gone or

@@ -1,12 +1,16 @@
-"""A test-side Server-Sent Events reader over Tornado's streaming HTTP client."""
+"""A test-side Server-Sent Events client on a raw asyncio connection.
+
+Tornado's HTTP client cannot abort a streaming fetch (closing it leaves the
+socket open), and tests need to hang up for real, see how a stream ended, and
+send any header byte for byte; so this speaks HTTP/1.1 itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from dataclasses import dataclass, field
-
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -21,7 +25,7 @@ class ServerSentEvent:
 
 @dataclass
 class EventStreamParser:
-    """Feeds bytes, yields complete events (comments and retry lines are counted)."""
+    """Feeds bytes, returns complete events; keeps comments and the retry value."""
 
     buffer: str = ""
     comments: list[str] = field(default_factory=list)
@@ -52,28 +56,67 @@ class EventStreamParser:
 
 
 class EventStreamClient:
-    """Opens `/events` and queues each event as it arrives."""
+    """Opens `GET /events` and queues each event as it arrives.
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+    `ended_cleanly` becomes True when the server sends the final empty chunk, and
+    `ended` resolves when the stream stops for any reason.
+    """
+
+    def __init__(self) -> None:
         self.parser = EventStreamParser()
         self.events: asyncio.Queue[ServerSentEvent] = asyncio.Queue()
-        self.headers_seen: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.client = AsyncHTTPClient(force_instance=True)
-        self.response: asyncio.Future[HTTPResponse] = asyncio.ensure_future(self.client.fetch(
-            HTTPRequest(url, headers=headers, request_timeout=0, streaming_callback=self._on_chunk,
-                        header_callback=self._on_header),
-            raise_error=False,
-        ))
-        self.raw_headers: list[str] = []
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.ended_cleanly = False
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._writer: asyncio.StreamWriter | None = None
+        self._reading: asyncio.Task[None] | None = None
 
-    def _on_header(self, line: str) -> None:
-        self.raw_headers.append(line)
-        if line in ("\r\n", "\n") and not self.headers_seen.done():
-            self.headers_seen.set_result(None)
+    @classmethod
+    async def open(cls, url: str, headers: dict[str, str] | None = None, timeout: float = 10.0) -> EventStreamClient:
+        client = cls()
+        await asyncio.wait_for(client._connect(url, headers or {}), timeout)
+        return client
 
-    def _on_chunk(self, chunk: bytes) -> None:
-        for event in self.parser.feed(chunk):
+    async def _connect(self, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
+        reader, self._writer = await asyncio.open_connection(parts.hostname, parts.port)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}", "Accept: text/event-stream"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        status_line = (await reader.readline()).decode("latin-1")
+        self.status = int(status_line.split()[1])
+        while (line := (await reader.readline()).decode("latin-1").strip()):
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self._reading = asyncio.ensure_future(self._read_chunks(reader))
+
+    async def _read_chunks(self, reader: asyncio.StreamReader) -> None:
+        try:
+            if self.headers.get("transfer-encoding") != "chunked":
+                length = int(self.headers.get("content-length", "0"))
+                self._feed(await reader.readexactly(length))
+                return
+            while True:
+                size = int((await reader.readline()).strip() or b"0", 16)
+                if size == 0:
+                    self.ended_cleanly = True
+                    return
+                self._feed(await reader.readexactly(size))
+                await reader.readexactly(2)
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            return
+        finally:
+            if not self.ended.done():
+                self.ended.set_result(None)
+
+    def _feed(self, data: bytes) -> None:
+        for event in self.parser.feed(data):
             self.events.put_nowait(event)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
     async def next_event(self, timeout: float = 5.0) -> ServerSentEvent:
         return await asyncio.wait_for(self.events.get(), timeout)
@@ -84,13 +127,8 @@ class EventStreamClient:
             event = await self.next_event(timeout)
         return event
 
-    def header(self, name: str) -> str | None:
-        for line in self.raw_headers:
-            key, _, value = line.partition(":")
-            if key.strip().lower() == name.lower():
-                return value.strip()
-        return None
-
     def close(self) -> None:
-        self.client.close()
-        self.response.cancel()
+        if self._writer is not None:
+            self._writer.close()
+        if self._reading is not None:
+            self._reading.cancel()
