@@ -16,6 +16,11 @@ MAX_BODY_BYTES = 16 * 1024
 # Bodies up to this size are read (and thrown away) so the client gets a clean
 # 413 instead of a reset; only a declared length beyond it is cut off at once.
 MAX_DISCARDED_BYTES = 64 * 1024 * 1024
+# An empty body means `{}`. Besides "no Content-Type" (a bare browser fetch), some
+# HTTP clients (Tornado's among them) label every bodiless POST as a form; an
+# empty form carries nothing to misread, and a cross-site form is refused by the
+# Origin check before this point.
+BODYLESS_TYPES = {"", "application/json", "application/x-www-form-urlencoded"}
 
 
 class JsonCommandHandler(BaseHandler):
@@ -43,11 +48,12 @@ class JsonCommandHandler(BaseHandler):
             raise ApiError(413, f"body must be at most {MAX_BODY_BYTES} bytes")
         raw = b"".join(self._chunks)
         content_type = self.request.headers.get("Content-Type")
-        if content_type is None:
-            if raw:
-                raise ApiError(415, "send the body as application/json")
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if not raw and media_type in BODYLESS_TYPES:
             return {}
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        if content_type is None:
+            raise ApiError(415, "send the body as application/json")
+        if media_type != "application/json":
             raise ApiError(415, f"content type {content_type[:100]!r} is not accepted; use application/json")
         try:
             return decode_json_body(raw)
