@@ -7,8 +7,8 @@ persists each `Change` it returns before acknowledging anything.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
+import heapq
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,15 +76,13 @@ class Inventory:
         self._row_free = [len(row) for row in venue.rows]
         for booking in bookings:
             self._hold(booking)
-        # Ranks (positions in venue.best_order) of the free seats, kept sorted, so
-        # the best free seat is always the first element.
-        self._free_ranks = sorted(
-            venue.rank_of[i] for i, holder in enumerate(self._holder) if holder is None
-        )
-
-    @property
-    def available(self) -> int:
-        return len(self._free_ranks)
+        self.available = self._holder.count(None)
+        # A min-heap of ranks (positions in venue.best_order), so the best free seat
+        # is always near the top. Entries are not removed when a seat is booked by
+        # name; stale ones are skipped when they surface (`_pop_best_free`). This
+        # keeps every booking O(log n), where a sorted list costs O(n) per booking.
+        self._best_free = [venue.rank_of[i] for i, holder in enumerate(self._holder) if holder is None]
+        heapq.heapify(self._best_free)
 
     def state_of(self, seat_index: int) -> str:
         return FREE if self._holder[seat_index] is None else BOOKED
@@ -110,8 +108,7 @@ class Inventory:
                 return self._reject("sold_out", message, ())
         booking = Booking(booking_id, token_hash, tuple(self.venue.seats[i].id for i in chosen))
         self._hold(booking)
-        for i in chosen:
-            del self._free_ranks[bisect.bisect_left(self._free_ranks, self.venue.rank_of[i])]
+        self.available -= len(chosen)
         return Booked(booking, self._next_change(booking.seats, BOOKED))
 
     def cancel(self, booking_id: str, token: str) -> Cancelled:
@@ -125,7 +122,10 @@ class Inventory:
             i = self.venue.index[seat_id]
             self._holder[i] = None
             self._row_free[self.venue.seats[i].row_index] += 1
-            bisect.insort(self._free_ranks, self.venue.rank_of[i])
+            heapq.heappush(self._best_free, self.venue.rank_of[i])
+        self.available += len(booking.seats)
+        if len(self._best_free) > 2 * self.venue.total:
+            self._compact_best_free()
         return Cancelled(booking, self._next_change(booking.seats, FREE))
 
     def _hold(self, booking: Booking) -> None:
@@ -153,7 +153,22 @@ class Inventory:
                     block = self._best_block(row_index, quantity)
                     if block is not None:
                         return block
-        return [self.venue.best_order[rank] for rank in self._free_ranks[:quantity]]
+        return self._best_free_seats(quantity)
+
+    def _best_free_seats(self, quantity: int) -> list[int]:
+        """Pops the `quantity` best free seats (there are at least that many: every
+        free seat has at least one entry in the heap); the caller books them."""
+        heap, order, chosen = self._best_free, self.venue.best_order, []
+        while len(chosen) < quantity:
+            seat_index = order[heapq.heappop(heap)]
+            # Stale entries: booked by name since they were pushed, or a duplicate
+            # of a seat freed twice (it is then already in `chosen`).
+            if self._holder[seat_index] is None and seat_index not in chosen:
+                chosen.append(seat_index)
+        return chosen
+
+    def _compact_best_free(self) -> None:
+        self._best_free = sorted({self.venue.rank_of[i] for i, h in enumerate(self._holder) if h is None})
 
     def _best_block(self, row_index: int, quantity: int) -> list[int] | None:
         """The run of `quantity` adjacent free seats in the row closest to its middle."""
