@@ -49,12 +49,14 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def opening(self, last_event_id: str | None) -> bytes:
+    def opening(self, last_event_id: str | None) -> list[bytes]:
         """What a new stream starts with: `retry:`, then the missed events if we still
         have them all, else a snapshot. Send it, then `add` the subscriber, with no
-        await in between, so no event falls in the gap."""
+        await in between, so no event falls in the gap. The pieces are the hub's
+        own shared bytes objects, so thousands of streams opening at one version
+        share one snapshot in memory."""
         missed = self.events_after(last_event_id)
-        return self._retry + (b"".join(missed) if missed is not None else self.board.snapshot_event())
+        return [self._retry, *(missed if missed is not None else [self.board.snapshot_event()])]
 
     def add(self, subscriber: Subscriber) -> None:
         self._subscribers.add(subscriber)

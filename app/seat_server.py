@@ -29,6 +29,7 @@ from handlers.seats import HealthHandler, SeatsHandler
 log = logging.getLogger("seats")
 
 REPLAY_LIMIT = 10_000  # events kept for streams that resume with Last-Event-ID
+LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
 
 
 class SeatServer:
@@ -87,7 +88,9 @@ class SeatServer:
     def start(self) -> None:
         """Listen and start the heartbeat; call with the event loop running."""
         self._http_server = HTTPServer(self.application, xheaders=False, idle_connection_timeout=3600)
-        self._http_server.listen(self.config.port, self.config.host)
+        # A burst of thousands of new connections overflows Tornado's default
+        # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
+        self._http_server.listen(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
         self.start_heartbeat()
         log.info("listening on http://%s:%d/", self.config.host, self.config.port)
 

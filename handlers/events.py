@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from functools import lru_cache
 
 from tornado.iostream import StreamBufferFullError, StreamClosedError
 
@@ -14,7 +15,14 @@ from handlers.base import ApiError, BaseHandler
 # Kernel buffering per stream: small, so a client that stops reading shows up in
 # our own backlog count quickly instead of hiding megabytes in the socket.
 SOCKET_SEND_BUFFER = 16 * 1024
-OPENING_HEADROOM = 4096  # response headers and chunk framing around the opening
+
+
+@lru_cache(maxsize=256)
+def http_chunk(data: bytes) -> bytes:
+    """`data` framed as one HTTP/1.1 chunk. The hub hands the same bytes object to
+    every stream, so this is computed once per event (bytes cache their hash) and
+    every socket buffer then holds a reference to one shared object, not a copy."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
 
 
 class EventStreamHandler(BaseHandler):
@@ -24,6 +32,7 @@ class EventStreamHandler(BaseHandler):
         self.max_backlog = max_backlog
         self._ended: asyncio.Future[None] | None = None
         self._close_when_finished = False
+        self._chunked = True
 
     async def get(self) -> None:
         if self.settings.get("shutting_down"):
@@ -40,14 +49,21 @@ class EventStreamHandler(BaseHandler):
         stream = self.request.connection.stream
         with contextlib.suppress(OSError):
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
+        # Tornado frames the body in chunks exactly when the request is HTTP/1.1
+        # (there is no Content-Length); `send` frames it the same way itself.
+        self._chunked = self.request.version == "HTTP/1.1"
+        try:
+            self.flush()  # the headers; the body is written straight to the stream
+        except (StreamClosedError, StreamBufferFullError):
+            return
         last_event_id = self.request.headers.get("Last-Event-ID") or self.get_query_argument("lastEventId", None)
         opening = self.hub.opening(last_event_id)
-        if not self.send(opening):
+        if not all(self.send(piece) for piece in opening):
             return
-        # The opening (headers, snapshot) may be large; the backlog limit is about
-        # what piles up after it. Tornado refuses a write past this size, which is
-        # how `send` notices a reader that has stopped reading.
-        stream.max_write_buffer_size = self.max_backlog + len(opening) + OPENING_HEADROOM
+        # The opening (a snapshot) may be large; the backlog limit is about what
+        # piles up after it. Tornado refuses a write past this size, which is how
+        # `send` notices a reader that has stopped reading.
+        stream.max_write_buffer_size = self.max_backlog + sum(len(piece) for piece in opening)
         self.hub.add(self)
         await self._ended
 
@@ -67,13 +83,15 @@ class EventStreamHandler(BaseHandler):
 
     def send(self, data: bytes) -> bool:
         """Queue bytes on the socket; never waits. False once the client is gone or
-        its unsent backlog would pass max_backlog (then it is disconnected)."""
+        its unsent backlog would pass max_backlog (then it is disconnected).
+
+        Writes go to the IOStream directly: RequestHandler.write/flush would copy
+        each event (joining and chunk-framing it) for every subscriber."""
         stream = self.request.connection.stream
         if self._ended is None or self._ended.done() or stream.closed():
             return False
         try:
-            self.write(data)
-            self.flush()
+            stream.write(http_chunk(data) if self._chunked else data)
         except (StreamClosedError, StreamBufferFullError):
             stream.close()
             self._end()
