@@ -85,14 +85,25 @@ class EventStreamHandler(BaseHandler):
         """Queue bytes on the socket; never waits. False once the client is gone or
         its unsent backlog would pass max_backlog (then it is disconnected).
 
-        Writes go to the IOStream directly: RequestHandler.write/flush would copy
-        each event (joining and chunk-framing it) for every subscriber."""
+        Writes bypass RequestHandler.write/flush, which would copy each event
+        (joining and chunk-framing it) for every subscriber. When nothing is queued
+        the bytes go straight to the socket, one send() call and no Future; only
+        what the socket does not take is queued on the IOStream."""
         stream = self.request.connection.stream
         if self._ended is None or self._ended.done() or stream.closed():
             return False
+        chunk = http_chunk(data) if self._chunked else data
         try:
-            stream.write(http_chunk(data) if self._chunked else data)
-        except (StreamClosedError, StreamBufferFullError):
+            if not stream.writing():
+                try:
+                    sent = stream.write_to_fd(memoryview(chunk))
+                except BlockingIOError:
+                    sent = 0
+                if sent == len(chunk):
+                    return True
+                chunk = chunk[sent:]
+            stream.write(chunk)
+        except (OSError, StreamClosedError, StreamBufferFullError):
             stream.close()
             self._end()
             return False
