@@ -1,31 +1,63 @@
-"""One access log line per request, as text or JSON."""
+"""One access log line per request, as text or JSON, written in batches.
+
+Going through `logging` costs a LogRecord, a formatter and a write() per
+request: about a tenth of the booking throughput. Lines are formatted at once
+but written together, every `FLUSH_SECONDS` or `FLUSH_LINES`, and at shutdown.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
+import sys
+import time
+from typing import TextIO
 
 import tornado.web
 
-access_log = logging.getLogger("seats.access")
+FLUSH_SECONDS = 0.5
+FLUSH_LINES = 512
 
 
-def access_logger(log_format: str) -> Callable[[tornado.web.RequestHandler], None]:
-    def log_request(handler: tornado.web.RequestHandler) -> None:
-        status = handler.get_status()
-        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-        if not access_log.isEnabledFor(level):
+class AccessLog:
+    def __init__(self, log_format: str = "text", stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.log_format = log_format
+        self.enabled = enabled
+        self._stream = stream
+        self._lines: list[str] = []
+        self._second = 0
+        self._stamp = ""
+
+    def __call__(self, handler: tornado.web.RequestHandler) -> None:
+        """Tornado's `log_function`: called once per finished request."""
+        if not self.enabled:
             return
         request = handler.request
-        millis = round(request.request_time() * 1000, 2)
-        if log_format == "json":
-            access_log.log(level, json.dumps({
-                "method": request.method, "path": request.path, "status": status,
-                "ms": millis, "remote": request.remote_ip,
-            }))
+        status = handler.get_status()
+        millis = request.request_time() * 1000
+        stamp = self._timestamp()
+        if self.log_format == "json":
+            line = json.dumps({
+                "time": stamp, "status": status, "method": request.method, "path": request.path,
+                "ms": round(millis, 2), "remote": request.remote_ip,
+            })
         else:
-            access_log.log(level, "%d %s %s %.2fms %s", status, request.method, request.path, millis,
-                           request.remote_ip)
+            line = f"{stamp} {status} {request.method} {request.path} {millis:.2f}ms {request.remote_ip}"
+        self._lines.append(line)
+        if len(self._lines) >= FLUSH_LINES:
+            self.flush()
 
-    return log_request
+    def flush(self) -> None:
+        if not self._lines:
+            return
+        lines, self._lines = self._lines, []
+        stream = self._stream or sys.stderr
+        stream.write("\n".join(lines) + "\n")
+        stream.flush()
+
+    def _timestamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:  # strftime once a second, not once a request
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
-from app.access_log import access_logger
+from app.access_log import FLUSH_SECONDS, AccessLog
 from app.committer import GroupCommitter
 from app.config import Config
 from app.event_hub import EventHub
@@ -53,8 +54,10 @@ class SeatServer:
         self.committer = GroupCommitter(self.store.commit, self._writer, self._on_committed, self._on_storage_failure)
         self.service = ReservationService(inventory, self.store, self.committer, config.max_per_booking)
         self.rate_limiter = RateLimiter(config.rate_limit, time.monotonic)
+        self.access_log = AccessLog(config.log_format)
         self.application = self._make_application()
         self._heartbeat: PeriodicCallback | None = None
+        self._log_flusher: PeriodicCallback | None = None
         self._http_server: HTTPServer | None = None
 
     def _make_application(self) -> tornado.web.Application:
@@ -72,7 +75,7 @@ class SeatServer:
                 (r"/events", EventStreamHandler, events),
             ],
             default_handler_class=NotFoundHandler,
-            log_function=access_logger(self.config.log_format),
+            log_function=self.access_log,
             allowed_origins=self.config.allowed_origin_set,
             shutting_down=False,
         )
@@ -92,6 +95,12 @@ class SeatServer:
         # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
         self._http_server.listen(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
         self.start_heartbeat()
+        self._log_flusher = PeriodicCallback(self.access_log.flush, FLUSH_SECONDS * 1000)
+        self._log_flusher.start()
+        # Everything built so far (the venue, the seat map) lives until exit: keep
+        # it out of the garbage collector's full passes, which otherwise pause the
+        # loop for a time that grows with the venue.
+        gc.freeze()
         log.info("listening on http://%s:%d/", self.config.host, self.config.port)
 
     def start_heartbeat(self) -> None:
@@ -120,7 +129,9 @@ class SeatServer:
 
     def close(self) -> None:
         """Release the writer thread and the database (after `shutdown`, or in tests)."""
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
+        for timer in (self._heartbeat, self._log_flusher):
+            if timer is not None:
+                timer.stop()
+        self.access_log.flush()
         self._writer.shutdown(wait=True)
         self.store.close()

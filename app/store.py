@@ -130,43 +130,44 @@ class SeatStore:
         return None if row is None else StoredReply(*row)
 
     def commit(self, writes: Sequence[Write]) -> None:
-        """Write a batch in one transaction: all of it is durable, or none of it."""
+        """Write a batch in one transaction: all of it is durable, or none of it.
+        Rows are grouped per statement (one executemany each) to keep the time
+        this thread needs the GIL short."""
+        changes, bookings, cancels, replies = [], [], [], []
+        for write in writes:
+            if isinstance(write, BookingWrite):
+                changes.append(_change_row(write.change))
+                booking = write.booking
+                bookings.append((booking.id, booking.token_hash, json.dumps(booking.seats), write.change.version))
+            elif isinstance(write, CancelWrite):
+                changes.append(_change_row(write.change))
+                cancels.append((write.change.version, write.booking_id))
+            else:
+                replies.append((write.key, write.fingerprint, write.status, write.body))
         with self._guard:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                for write in writes:
-                    if isinstance(write, BookingWrite):
-                        self._insert_change(write.change)
-                        db.execute(
-                            "INSERT INTO bookings (id, token_hash, seats, booked_version) VALUES (?, ?, ?, ?)",
-                            (write.booking.id, write.booking.token_hash, json.dumps(write.booking.seats),
-                             write.change.version),
-                        )
-                    elif isinstance(write, CancelWrite):
-                        self._insert_change(write.change)
-                        db.execute(
-                            "UPDATE bookings SET cancelled_version = ? WHERE id = ?",
-                            (write.change.version, write.booking_id),
-                        )
-                    else:
-                        db.execute(
-                            "INSERT INTO idempotency (key, fingerprint, status, body) VALUES (?, ?, ?, ?)",
-                            (write.key, write.fingerprint, write.status, write.body),
-                        )
+                db.executemany("INSERT INTO changes (version, changed, available) VALUES (?, ?, ?)", changes)
+                db.executemany(
+                    "INSERT INTO bookings (id, token_hash, seats, booked_version) VALUES (?, ?, ?, ?)", bookings
+                )
+                # After the inserts: a booking may be cancelled in the same batch.
+                db.executemany("UPDATE bookings SET cancelled_version = ? WHERE id = ?", cancels)
+                db.executemany(
+                    "INSERT INTO idempotency (key, fingerprint, status, body) VALUES (?, ?, ?, ?)", replies
+                )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-
-    def _insert_change(self, change: Change) -> None:
-        self._db.execute(
-            "INSERT INTO changes (version, changed, available) VALUES (?, ?, ?)",
-            (change.version, json.dumps(change.changed, separators=(",", ":")), change.available),
-        )
 
     def close(self) -> None:
         with self._guard:
             self._db.close()
         if self._reader is not self._db:
             self._reader.close()
+
+
+def _change_row(change: Change) -> tuple[int, str, int]:
+    return change.version, json.dumps(change.changed, separators=(",", ":")), change.available
