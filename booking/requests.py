@@ -30,6 +30,8 @@ def decode_json_body(raw: bytes) -> object:
         raise InvalidRequest(f"body is not valid JSON: {error.msg} at position {error.pos}") from error
     except RecursionError as error:
         raise InvalidRequest("body is nested too deeply") from error
+    except ValueError as error:  # an integer longer than sys.get_int_max_str_digits()
+        raise InvalidRequest("body holds a number too long to read") from error
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
