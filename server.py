@@ -14,6 +14,12 @@ from app.seat_server import SeatServer
 async def main(argv: list[str]) -> int:
     config = parse_config(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Access lines are already formatted (text or JSON, with their own timestamp):
+    # print them bare, one request per line, with nothing in front.
+    access = logging.StreamHandler()
+    access.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("seats.access").addHandler(access)
+    logging.getLogger("seats.access").propagate = False
     server = SeatServer(config)
     server.start()
     stop = asyncio.Event()
