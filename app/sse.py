@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+# The only line ends in the SSE format (str.splitlines also splits on \x1c-\x1e,
+# \x85, \u2028, ... and drops a trailing newline, so a client would read other data).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
 PING = b": ping\n\n"
 
 
@@ -13,7 +19,7 @@ def encode_event(data: str, event: str | None = None, event_id: str | None = Non
         lines.append(f"event: {_single_line(event)}")
     if event_id is not None:
         lines.append(f"id: {_single_line(event_id)}")
-    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    lines.extend(f"data: {line}" for line in _LINE_END.split(data))
     return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
