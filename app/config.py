@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,9 +61,14 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
         except ValueError:
             parser.error(f"{env_name}={raw!r} is not a valid {kind.__name__}")
         choices = ("text", "json") if name == "log_format" else None
+        if choices and value not in choices:  # argparse checks flags against choices, not defaults
+            parser.error(f"{env_name}={raw!r} is not one of {', '.join(choices)}")
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value, choices=choices,
                             help=f"{HELP[name]} (env {env_name}, default %(default)s)")
     args = parser.parse_args(argv)
+    for name, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            parser.error(f"--{name.replace('_', '-')} must be a finite number")
     for name in POSITIVE:
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
