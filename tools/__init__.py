@@ -1,0 +1,1 @@
+"""Project tools run by scripts/ (not part of the server)."""
