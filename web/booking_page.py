@@ -1,0 +1,273 @@
+"""The booking page: wires the DOM, fetch, EventSource and timers to `seat_state`.
+
+Every decision about seats lives in `seat_state` (pure, tested by CPython); this
+module only reads clicks, sends requests, feeds answers and events to the state,
+and redraws the seats whose shown state changed. Loaded by Brython from
+brython.js alone, so it uses only `browser`, `javascript` and builtins (no
+stdlib modules that live in brython_stdlib.js: json, timer, ajax, random...).
+"""
+
+import javascript
+import seat_state
+from browser import document, window
+from seat_state import GAP, SeatState
+
+STORAGE_KEY = "seat-bookings"
+REQUEST_TIMEOUT_MS = 8000
+# Back-off between stream reconnects; the last value repeats.
+RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000]
+
+STATE_WORDS = {
+    seat_state.FREE: "free",
+    seat_state.BOOKED: "booked by someone else",
+    seat_state.PENDING: "waiting for the server",
+    seat_state.MINE: "yours, click to cancel",
+}
+
+
+def new_idempotency_key() -> str:
+    """128 random bits as hex. crypto.getRandomValues works on plain http too
+    (randomUUID needs a secure context)."""
+    values = window.crypto.getRandomValues(window.Uint8Array.new(16))
+    return "".join(hex(256 + values[i])[3:] for i in range(16))
+
+
+def parse_json(text: str) -> object:
+    try:
+        return javascript.JSON.parse(text)
+    except Exception:  # not JSON (a proxy's HTML error page): treated as no body
+        return None
+
+
+class BookingPage:
+    """One page: the state, the seat buttons, the stream and the requests in flight."""
+
+    def __init__(self) -> None:
+        self.state = SeatState()
+        self.buttons: dict = {}  # seat id -> button element
+        self.drawn: dict = {}  # seat id -> state last written to the DOM
+        self.drawn_available: int | None = None
+        self.stream = None
+        self.stream_failures = 0
+        self.reconnect_timer = None
+        self.leaving = False
+
+    # ---- start and leave -------------------------------------------------
+
+    def start(self) -> None:
+        self.state.restore_bookings(self.load_bookings())
+        document["book"].bind("click", self.on_book_click)
+        document["seat-map"].bind("click", self.on_seat_map_click)
+        window.addEventListener("pagehide", self.on_pagehide)
+        window.addEventListener("pageshow", self.on_pageshow)
+        self.open_stream(resume=False)
+
+    def on_pagehide(self, _event: object) -> None:
+        """Leaving (or going into the back/forward cache): no stream may linger (REQ-8)."""
+        self.leaving = True
+        self.close_stream()
+
+    def on_pageshow(self, event: object) -> None:
+        if event.persisted and self.leaving:
+            self.leaving = False
+            self.open_stream(resume=True)
+
+    # ---- the event stream ------------------------------------------------
+
+    def open_stream(self, resume: bool) -> None:
+        """Resume after the last version we hold, or ask for a fresh snapshot."""
+        self.close_stream()
+        url = "/events"
+        if resume and self.state.version is not None:
+            url += "?lastEventId=" + str(self.state.version)
+        stream = window.EventSource.new(url)
+        stream.addEventListener("open", self.on_stream_open)
+        stream.addEventListener("snapshot", self.on_snapshot)
+        stream.addEventListener("seats", self.on_seats_event)
+        stream.addEventListener("error", self.on_stream_error)
+        self.stream = stream
+        if not self.state.ready:
+            self.show_connection("connecting")
+
+    def close_stream(self) -> None:
+        if self.reconnect_timer is not None:
+            window.clearTimeout(self.reconnect_timer)
+            self.reconnect_timer = None
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+
+    def on_stream_open(self, _event: object) -> None:
+        self.show_connection("live")
+
+    def on_stream_error(self, _event: object) -> None:
+        """The browser would retry on its own, without back-off and without our
+        resume point; we close and reopen ourselves."""
+        if self.leaving:
+            return
+        self.close_stream()
+        self.show_connection("reconnecting")
+        delay = RECONNECT_DELAYS_MS[min(self.stream_failures, len(RECONNECT_DELAYS_MS) - 1)]
+        self.stream_failures += 1
+        # Jitter, so a server restart is not met by every page at the same instant.
+        delay = int(delay * (0.75 + 0.5 * window.Math.random()))
+        self.reconnect_timer = window.setTimeout(self.reconnect, delay)
+
+    def reconnect(self) -> None:
+        self.reconnect_timer = None
+        self.open_stream(resume=True)
+
+    def on_snapshot(self, event: object) -> None:
+        snapshot = parse_json(event.data)
+        if not isinstance(snapshot, dict):
+            return
+        self.stream_failures = 0
+        if self.state.apply_snapshot(snapshot):
+            self.build_seat_map()
+        self.show_connection("live")
+        self.redraw()
+        self.save_bookings()
+        document["app"].attrs["data-ready"] = "true"
+
+    def on_seats_event(self, event: object) -> None:
+        change = parse_json(event.data)
+        if not isinstance(change, dict):
+            return
+        self.stream_failures = 0
+        if self.state.apply_seats_event(change) == GAP:
+            # We missed a change: start over from a fresh snapshot.
+            self.show_connection("reconnecting")
+            self.open_stream(resume=False)
+            return
+        self.redraw()
+        self.save_bookings()
+
+    # ---- clicks ----------------------------------------------------------
+
+    def on_book_click(self, _event: object) -> None:
+        if self.state.ready:
+            self.begin(self.state.book_best())
+
+    def on_seat_map_click(self, event: object) -> None:
+        button = event.target.closest("button[data-seat]")
+        if button is None or not self.state.ready:
+            return
+        action = self.state.click(button.attrs["data-seat"])
+        if action is not None:
+            self.begin(action)
+
+    def begin(self, action: seat_state.PendingAction) -> None:
+        """Show the optimistic change now, in this frame (REQ-6), then ask the server."""
+        self.show_message("")
+        self.redraw()
+        self.send(action)
+
+    # ---- requests --------------------------------------------------------
+
+    def send(self, action: seat_state.PendingAction) -> None:
+        request = action.request()
+        headers = {"Idempotency-Key": new_idempotency_key()}
+        options = {"method": request["method"], "headers": headers, "cache": "no-store"}
+        if request["body"] is not None:
+            headers["Content-Type"] = "application/json"
+            options["body"] = javascript.JSON.stringify(request["body"])
+        if request["token"] is not None:
+            headers["Authorization"] = "Bearer " + request["token"]
+        controller = window.AbortController.new()
+        options["signal"] = controller.signal
+        flight = {"timed_out": False, "timer": None}
+
+        def on_timeout() -> None:
+            flight["timed_out"] = True
+            controller.abort()
+
+        def on_text(status: int, text: str) -> None:
+            window.clearTimeout(flight["timer"])
+            self.finish(self.state.apply_response(action.action_id, status, parse_json(text)))
+
+        def on_response(response: object) -> None:
+            status = response.status
+            response.text().then(lambda text: on_text(status, text), on_failure)
+
+        def on_failure(_error: object) -> None:
+            window.clearTimeout(flight["timer"])
+            reason = "timeout" if flight["timed_out"] else "network"
+            self.finish(self.state.apply_failure(action.action_id, reason))
+
+        flight["timer"] = window.setTimeout(on_timeout, REQUEST_TIMEOUT_MS)
+        window.fetch(request["path"], options).then(on_response, on_failure)
+
+    def finish(self, message: str) -> None:
+        if message:
+            self.show_message(message)
+        self.redraw()
+        self.save_bookings()
+
+    # ---- drawing ---------------------------------------------------------
+
+    def build_seat_map(self) -> None:
+        """One button per seat, rows front first; built once per layout."""
+        parts = []
+        for row_label, seat_ids in self.state.rows:
+            parts.append('<div class="row" role="group" aria-label="Row ' + row_label + '">')
+            parts.append('<span class="row-label" aria-hidden="true">' + row_label + "</span>")
+            parts.append('<div class="row-seats">')
+            for seat_id in seat_ids:
+                number = seat_id[len(row_label):]
+                parts.append('<button type="button" class="seat" data-seat="' + seat_id + '" data-state="free"'
+                             ' aria-label="Seat ' + seat_id + ', free">' + number + "</button>")
+            parts.append("</div></div>")
+        seat_map = document["seat-map"]
+        seat_map.html = "".join(parts)
+        self.buttons = {}
+        for button in seat_map.select("button[data-seat]"):
+            self.buttons[button.attrs["data-seat"]] = button
+        self.drawn = {seat_id: seat_state.FREE for seat_id in self.buttons}
+
+    def redraw(self) -> None:
+        """Touch only the seats whose shown state changed, and the count."""
+        shown = self.state.view()
+        for seat_id, state in shown.items():
+            if self.drawn.get(seat_id) != state:
+                button = self.buttons[seat_id]
+                button.attrs["data-state"] = state
+                button.attrs["aria-label"] = "Seat " + seat_id + ", " + STATE_WORDS[state]
+                self.drawn[seat_id] = state
+        available = self.state.available()
+        if available != self.drawn_available:
+            document["available"].text = str(available)
+            self.drawn_available = available
+
+    def show_connection(self, state: str) -> None:
+        element = document["connection"]
+        if element.attrs["data-state"] != state:
+            element.attrs["data-state"] = state
+            element.text = {"connecting": "Connecting…", "live": "Live",
+                            "reconnecting": "Reconnecting…"}[state]
+
+    def show_message(self, text: str) -> None:
+        document["message"].text = text
+
+    # ---- localStorage ----------------------------------------------------
+
+    def load_bookings(self) -> list:
+        try:
+            saved = window.localStorage.getItem(STORAGE_KEY)
+        except Exception:  # storage disabled (privacy mode): nothing remembered
+            return []
+        records = parse_json(saved) if saved else None
+        return records if isinstance(records, list) else []
+
+    def save_bookings(self) -> None:
+        try:
+            window.localStorage.setItem(STORAGE_KEY, javascript.JSON.stringify(self.state.booking_records()))
+        except Exception:
+            return  # storage full or disabled (contextlib is not in brython.js): the page still works
+
+
+def main() -> None:
+    BookingPage().start()
+
+
+if __name__ == "__main__":  # run by Brython as the page's script, never on import
+    main()
