@@ -141,6 +141,7 @@ def test_a_snapshot_of_another_venue_reports_a_new_layout():
     (23, 10, tuple(f"{r}{n}" for r in "AB" for n in range(1, 11)), "C2"),  # short row of 3: its own middle
     (24, 10, tuple(f"{r}{n}" for r in "AB" for n in range(1, 11)), "C2"),  # row of 4: 2 and 3 tie
 ])
+@pytest.mark.req("best-available")
 def test_the_best_available_guess_follows_the_servers_rule(total, row_size, booked, expected):
     state = ss.SeatState()
     state.apply_snapshot(snapshot(1, booked, total, row_size))
@@ -200,6 +201,7 @@ def test_book_best_with_nothing_free_shows_no_guess_and_keeps_the_count():
 
 # ---- optimistic actions and their answers ------------------------------------
 
+@pytest.mark.req("REQ-6")
 def test_clicking_a_free_seat_shows_it_pending_and_counts_it_at_once():
     """REQ-6 on the state: the change exists before any answer."""
     state = state_at(3)
@@ -263,6 +265,9 @@ def test_the_stream_can_confirm_a_booking_before_its_answer_arrives():
     (None, None, "network", "Network problem: your booking of A5 was undone. Please try again."),
     (None, None, "timeout", "No answer from the server in time: your booking of A5 was undone. Please try again."),
 ])
+@pytest.mark.req("REQ-5")
+@pytest.mark.req("REQ-7")
+@pytest.mark.req("REQ-10")
 def test_a_failed_booking_restores_exactly_the_state_before_it(status, body, reason, message):
     """REQ-5 / REQ-7 / REQ-10: the seat and the count go back, with a plain notice."""
     state = state_at(3, booked=("B1",))
@@ -296,6 +301,7 @@ def test_sold_out_says_so():
     assert state.view()["A5"] == "free"
 
 
+@pytest.mark.req("REQ-7")
 def test_a_failure_undoes_only_its_own_action():
     """REQ-7: other pending actions stay exactly as they were."""
     state = state_at(3)
@@ -349,6 +355,7 @@ def test_a_confirmed_cancel_frees_the_seat_before_the_stream_says_so():
     assert state.view()["A5"] == "free"
 
 
+@pytest.mark.req("REQ-5")
 def test_a_failed_cancel_gives_the_seat_back():
     """REQ-5: the seat is mine again, and the count goes back."""
     state = state_at(3)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from tests.unit.test_seat_state import load_seat_state
 
@@ -267,6 +268,9 @@ class PageAgainstServer(RuleBasedStateMachine):
         assert self.page.overlays == []
 
 
-PageAgainstServer.TestCase.settings = settings(
-    max_examples=300, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-test_page_state_converges_to_the_servers_truth = PageAgainstServer.TestCase
+@pytest.mark.req("REQ-5")
+@pytest.mark.req("REQ-7")
+def test_page_state_converges_to_the_servers_truth_whatever_the_order():
+    """Each failure undoes exactly its own action; once everything arrived the page shows the truth."""
+    run_state_machine_as_test(PageAgainstServer, settings=settings(
+        max_examples=300, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]))
