@@ -148,6 +148,7 @@ def open_page(browser: Browser, server: RunningServer) -> Iterator[Callable[...,
     def open_new(init_script: str | None = None, viewport: dict | None = None, wait_ready: bool = True) -> Page:
         context = browser.new_context(viewport=viewport or {"width": 1000, "height": 800})
         contexts.append(context)
+        context.set_default_timeout(10_000)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()

@@ -1,0 +1,136 @@
+"""The page's event stream: one EventSource, opened at start and closed when the
+page goes away (REQ-8); other people's bookings arrive live (REQ-11); a dropped
+stream reconnects and resumes; a reload still knows which seats are mine."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import READY, available, seat
+
+VENUE = (50, 10)  # rows A..E
+
+# Counts EventSource constructions and close() calls, and keeps the instances,
+# before any page script runs (Playwright's init scripts are not subject to the CSP).
+COUNT_EVENT_SOURCES = """(() => {
+    const Original = window.EventSource;
+    window.__streams = [];
+    window.__closed = 0;
+    class CountedEventSource extends Original {
+        constructor(url, options) {
+            super(url, options);
+            window.__streams.push(this);
+        }
+        close() {
+            window.__closed += 1;
+            super.close();
+        }
+    }
+    window.EventSource = CountedEventSource;
+})();"""
+
+
+@pytest.mark.req("REQ-8")
+def test_req8_the_page_opens_one_event_source_and_closes_it_when_left(open_page, server):
+    baseline = server.get("/healthz")["subscribers"]
+
+    page = open_page(COUNT_EVENT_SOURCES)
+
+    assert page.evaluate("window.__streams.length") == 1
+    assert page.evaluate("window.__streams[0].url").endswith("/events")
+    assert page.evaluate("window.__streams[0].readyState") == 1  # OPEN
+    assert server.wait_for_subscribers(baseline + 1) == baseline + 1
+    page.wait_for_timeout(300)  # settle: nothing may open a second stream later
+    assert page.evaluate("window.__streams.length") == 1
+
+    page.goto("about:blank")
+
+    assert server.wait_for_subscribers(baseline) == baseline
+
+
+@pytest.mark.req("REQ-8")
+def test_req8_pagehide_closes_the_stream_itself(open_page, server):
+    baseline = server.get("/healthz")["subscribers"]
+    page = open_page(COUNT_EVENT_SOURCES)
+    assert server.wait_for_subscribers(baseline + 1) == baseline + 1
+
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
+
+    assert page.evaluate("window.__closed") == 1
+    assert page.evaluate("window.__streams[0].readyState") == 2  # CLOSED
+    assert server.wait_for_subscribers(baseline) == baseline
+    page.close()
+
+
+@pytest.mark.req("REQ-8")
+def test_req8_closing_the_tab_releases_the_stream_on_the_server(open_page, server):
+    baseline = server.get("/healthz")["subscribers"]
+    page = open_page()
+    assert server.wait_for_subscribers(baseline + 1) == baseline + 1
+
+    page.close(run_before_unload=True)
+
+    assert server.wait_for_subscribers(baseline) == baseline
+
+
+@pytest.mark.req("REQ-11")
+@pytest.mark.req("REQ-4")
+def test_req11_a_booking_in_one_page_appears_in_another_without_reload(open_page, server):
+    alice, bob = open_page(), open_page()
+    bob.evaluate("window.__not_reloaded = true")
+
+    seat(alice, "D4").click()
+    expect(seat(alice, "D4")).to_have_attribute("data-state", "mine")
+
+    expect(seat(bob, "D4")).to_have_attribute("data-state", "booked")
+    truth = server.get("/seats")["available"]
+    expect(bob.locator("#available")).to_have_text(str(truth))
+    assert available(alice) == truth
+    assert bob.evaluate("window.__not_reloaded") is True
+
+
+@pytest.mark.req("REQ-11")
+def test_req11_a_booking_made_outside_any_page_appears_live(open_page, server):
+    page = open_page()
+
+    status, body = server.book({"seats": ["D6"]})
+
+    assert status == 200
+    expect(seat(page, "D6")).to_have_attribute("data-state", "booked")
+    expect(page.locator("#available")).to_have_text(str(body["available"]))
+
+
+@pytest.mark.req("cancellation")
+def test_a_reload_still_knows_my_seats_and_can_cancel_them(open_page, server):
+    page = open_page()
+    seat(page, "D8").click()
+    expect(seat(page, "D8")).to_have_attribute("data-state", "mine")
+
+    page.reload()
+    page.wait_for_selector(READY)
+
+    expect(seat(page, "D8")).to_have_attribute("data-state", "mine")
+    seat(page, "D8").click()
+    expect(seat(page, "D8")).to_have_attribute("data-state", "free")
+    assert server.seat_states()["D8"] == "free"
+    stranger = open_page()
+    expect(seat(stranger, "D8")).to_have_attribute("data-state", "free")
+
+
+@pytest.mark.req("resume")
+def test_a_dropped_stream_shows_reconnecting_then_resumes_from_the_last_version(open_page, server):
+    page = open_page(COUNT_EVENT_SOURCES)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    version = server.get("/healthz")["version"]
+
+    page.evaluate("window.__streams[0].dispatchEvent(new Event('error'))")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    status, _ = server.book({"seats": ["D9"]})  # made while the page is not listening
+    assert status == 200
+
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    assert page.evaluate("window.__streams.length") == 2
+    assert page.evaluate("window.__streams[1].url").endswith(f"/events?lastEventId={version}")
+    expect(seat(page, "D9")).to_have_attribute("data-state", "booked")
+    expect(page.locator("#available")).to_have_text(str(server.get("/seats")["available"]))
