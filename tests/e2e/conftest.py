@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.e2e.helpers import READY
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-READY = '#app[data-ready="true"]'
 
 
 def free_port() -> int:
@@ -163,36 +164,3 @@ def open_page(browser: Browser, server: RunningServer) -> Iterator[Callable[...,
     for context in contexts:
         context.close()
     assert errors.seen == [], "the page logged errors"
-
-
-def seat(page: Page, seat_id: str):
-    return page.locator(f'[data-seat="{seat_id}"]')
-
-
-def available(page: Page) -> int:
-    text = page.locator("#available").inner_text()
-    assert text.isdigit(), text
-    return int(text)
-
-
-class HeldRequests:
-    """`page.route` that parks matching requests until the test releases them."""
-
-    def __init__(self, page: Page, pattern: str = "**/book") -> None:
-        self.routes: list = []
-        self.page = page
-        page.route(pattern, self._hold)
-
-    def _hold(self, route) -> None:
-        self.routes.append(route)
-
-    def wait_for(self, count: int = 1) -> None:
-        self.page.wait_for_function("() => true")  # a round trip, so the route callbacks have run
-        deadline = time.monotonic() + 5
-        while len(self.routes) < count and time.monotonic() < deadline:
-            self.page.wait_for_timeout(10)
-        assert len(self.routes) >= count, f"expected {count} held requests, got {len(self.routes)}"
-
-    def take(self):
-        self.wait_for(1)
-        return self.routes.pop(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HeldRequests, available, seat
+from tests.e2e.helpers import HeldRequests, available, seat
 
 VENUE = (6, 3)  # A1-A3, B1-B3
 LAST_SEAT = "A2"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import READY, available, seat
+from tests.e2e.helpers import READY, available, seat
 
 VENUE = (50, 10)  # rows A..E
 

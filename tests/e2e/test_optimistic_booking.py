@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HeldRequests, available, seat
+from tests.e2e.helpers import HeldRequests, available, seat
 
 CLICK_TO_PAINT = """seatId => new Promise(resolve => {
     const button = document.querySelector(`[data-seat="${seatId}"]`);

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import READY, HeldRequests, available, seat
+from tests.e2e.helpers import READY, HeldRequests, available, seat
 
 VENUE = (100, 10)
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
