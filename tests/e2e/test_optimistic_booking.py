@@ -165,3 +165,22 @@ def test_req7_a_failed_cancel_gives_the_seat_back_and_a_later_one_frees_it(open_
     expect(seat(page, "C1")).to_have_attribute("data-state", "free")
     assert server.seat_states()["C1"] == "free"
     assert available(page) == server.get("/seats")["available"]
+
+
+@pytest.mark.req("REQ-7")
+def test_req7_a_booking_with_no_answer_is_aborted_after_its_timeout_and_undone(open_page, server):
+    page = open_page()
+    page.clock.install()  # the page's setTimeout now runs on the test's clock
+    held = HeldRequests(page)
+    before = available(page)
+
+    seat(page, "C9").click()
+    route = held.take()
+    expect(seat(page, "C9")).to_have_attribute("data-state", "pending")
+    page.clock.run_for(9_000)  # past the page's 8 s request timeout
+
+    expect(seat(page, "C9")).to_have_attribute("data-state", "free")
+    expect(page.locator("#message")).to_have_text(
+        "No answer from the server in time: your booking of C9 was undone. Please try again.")
+    assert available(page) == before
+    assert route.request.post_data == '{"seats":["C9"]}'
