@@ -51,6 +51,8 @@ class BookingPage:
         self.stream_failures = 0
         self.reconnect_timer = None
         self.leaving = False
+        self.frame_request = None  # a stream-driven redraw waiting for the next frame
+        self.saved_bookings = None  # what localStorage holds, to skip identical writes
 
     # ---- start and leave -------------------------------------------------
 
@@ -139,7 +141,7 @@ class BookingPage:
             self.show_connection("reconnecting")
             self.open_stream(resume=False)
             return
-        self.redraw()
+        self.redraw_next_frame()
         self.save_bookings()
 
     # ---- clicks ----------------------------------------------------------
@@ -224,8 +226,21 @@ class BookingPage:
             self.buttons[button.attrs["data-seat"]] = button
         self.drawn = {seat_id: seat_state.FREE for seat_id in self.buttons}
 
+    def redraw_next_frame(self) -> None:
+        """Stream events can come in bursts: draw once per frame for all of them.
+        (Clicks and answers redraw at once instead: the user is looking.)"""
+        if self.frame_request is None:
+            self.frame_request = window.requestAnimationFrame(self.on_frame)
+
+    def on_frame(self, _timestamp: float) -> None:
+        self.frame_request = None
+        self.redraw()
+
     def redraw(self) -> None:
         """Touch only the seats whose shown state changed, and the count."""
+        if self.frame_request is not None:
+            window.cancelAnimationFrame(self.frame_request)
+            self.frame_request = None
         shown = self.state.view()
         for seat_id, state in shown.items():
             if self.drawn.get(seat_id) != state:
@@ -259,8 +274,12 @@ class BookingPage:
         return records if isinstance(records, list) else []
 
     def save_bookings(self) -> None:
+        records = javascript.JSON.stringify(self.state.booking_records())
+        if records == self.saved_bookings:
+            return
         try:
-            window.localStorage.setItem(STORAGE_KEY, javascript.JSON.stringify(self.state.booking_records()))
+            window.localStorage.setItem(STORAGE_KEY, records)
+            self.saved_bookings = records
         except Exception:
             return  # storage full or disabled (contextlib is not in brython.js): the page still works
 
