@@ -12,6 +12,8 @@ from app.seat_board import SeatBoard
 from app.sse import PING, encode_event, encode_retry
 from booking.inventory import Change
 
+MAX_ID_DIGITS = 20
+
 
 class Subscriber(Protocol):
     def send(self, data: bytes) -> bool:
@@ -80,7 +82,10 @@ class EventHub:
     def events_after(self, last_event_id: str | None) -> list[bytes] | None:
         """The events after `last_event_id`, or None when a snapshot is needed
         (no id, not a version number, newer than ours, or older than the log)."""
-        if last_event_id is None or not last_event_id.isascii() or not last_event_id.isdigit():
+        # Twenty digits bound the id above any version we can reach and keep
+        # int() away from its 4,300-digit limit on hostile headers.
+        if (last_event_id is None or len(last_event_id) > MAX_ID_DIGITS
+                or not last_event_id.isascii() or not last_event_id.isdigit()):
             return None
         after = int(last_event_id)
         current = self.board.version

@@ -141,13 +141,6 @@ def test_resume_with_an_empty_log_behind_the_board_needs_a_snapshot():
     assert missed is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug: events_after calls int() on any ASCII digit string; past 4300 digits that raises ValueError "
-    "(int max str digits), so /events logs an uncaught error and drops the stream after its headers, and "
-    "EventSource reconnects with the same id forever",
-)
 @pytest.mark.req("resume")
 @pytest.mark.req("bad-input")
 def test_absurdly_long_numeric_last_event_id_needs_a_snapshot_instead_of_failing():
