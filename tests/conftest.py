@@ -3,7 +3,8 @@ for the requirement report (`scripts/report`, run by `scripts/test`).
 
 At the end of a run this writes `reports/last-run.json` (or the path in
 `--req-results`): one entry per test with its node id, outcome and requirement
-ids. It only records; deciding what passes is `tools/requirement_report.py`'s job.
+ids, and whether the run covered the whole suite. It only records; deciding what
+passes is `tools/requirement_report.py`'s job.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ class RequirementRecorder:
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
         self.collection_errors: list[str] = []
+        self.deselected = 0
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
+
+    def _whole_suite(self) -> bool:
+        """True when the run selected every test (no paths narrower than the
+        project or tests/, nothing deselected by -k, -m or --deselect)."""
+        if self.deselected:
+            return False
+        if self.config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+            return True
+        roots = {ROOT, ROOT / "tests"}
+        return all((self.config.invocation_params.dir / arg).resolve() in roots for arg in self.config.args)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -71,6 +86,7 @@ class RequirementRecorder:
             "finished": time.time(),
             "args": list(self.config.invocation_params.args),
             "exit_status": int(exitstatus),
+            "whole_suite": self._whole_suite(),
             "collection_errors": self.collection_errors,
             "tests": tests,
         }
@@ -79,6 +95,20 @@ class RequirementRecorder:
         partial = path.with_name(path.name + f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(results, indent=1))
         partial.replace(path)
+
+
+TIER_ORDER = {"unit": 0, "http": 1, "e2e": 2}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Unit, then HTTP, then browser tests. Playwright's sync API keeps an asyncio
+    loop marked as running in the main thread while a browser is open, and
+    pytest-tornado cannot start its own loop until that browser is closed."""
+    def tier(item: pytest.Item) -> int:
+        parts = Path(str(item.path)).relative_to(ROOT).parts
+        return TIER_ORDER.get(parts[1], 1) if len(parts) > 1 and parts[0] == "tests" else 1
+
+    items.sort(key=tier)
 
 
 def pytest_configure(config: pytest.Config) -> None:

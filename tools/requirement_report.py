@@ -9,8 +9,9 @@ or any test of any requirement failed (2 when there is no run to report on).
 
     tools/requirement_report.py [--results reports/last-run.json] [--partial]
 
-`--partial` is for a run of part of the suite (`scripts/test tests/unit`): a
-requirement with no test in that run is listed as "not run" instead of failing.
+A run of part of the suite (`scripts/test tests/unit`, `-k`, ...) is reported as
+partial: a requirement with no test in that run is listed as "not run" instead
+of failing. `--partial` forces that for any run.
 """
 
 from __future__ import annotations
@@ -237,20 +238,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requirements", type=Path, default=SHARED_REQUIREMENTS,
                         help="the shared requirements table (REQ-n rows); a built-in copy when missing")
     parser.add_argument("--partial", action="store_true",
-                        help="the run covered part of the suite: requirements without tests are 'not run'")
+                        help="treat the run as covering part of the suite: untested requirements are 'not run'")
     args = parser.parse_args(argv)
     if not args.results.is_file():
         print(f"requirement report: no test results at {args.results}; run the tests first", file=sys.stderr)
         return 2
     results = json.loads(args.results.read_text(encoding="utf-8"))
     now = dt.datetime.now(dt.UTC)
-    data = report(results, args.partial, now, args.requirements)
+    partial = args.partial or not results.get("whole_suite", True)
+    data = report(results, partial, now, args.requirements)
     path = write_report(data, now, args.reports_dir)
 
     reqs = [Requirement(r["id"], r["title"], r["source"], r["required"], r["tests"]) for r in data["requirements"]]
     env = data["environment"]
-    print("\nRequirement report" + (" (partial run)" if args.partial else ""))
-    print(summary_table(reqs, args.partial))
+    print("\nRequirement report" + (" (partial run)" if partial else ""))
+    print(summary_table(reqs, partial))
     print("\n" + ", ".join(f"{name} {env[name] or 'n/a'}"
                            for name in ("python", "tornado", "brython", "chromium", "playwright")))
     if data["untagged_tests"]:
