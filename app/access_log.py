@@ -31,19 +31,21 @@ class AccessLog:
 
     def __call__(self, handler: tornado.web.RequestHandler) -> None:
         """Tornado's `log_function`: called once per finished request."""
+        request = handler.request
+        self.record(handler.get_status(), request.method, request.path, request.request_time() * 1000,
+                    request.remote_ip)
+
+    def record(self, status: int, method: str, path: str, millis: float, remote: str) -> None:
         if not self.enabled:
             return
-        request = handler.request
-        status = handler.get_status()
-        millis = request.request_time() * 1000
         stamp = self._timestamp()
         if self.log_format == "json":
             line = json.dumps({
-                "time": stamp, "status": status, "method": request.method, "path": request.path,
-                "ms": round(millis, 2), "remote": request.remote_ip,
+                "time": stamp, "status": status, "method": method, "path": path,
+                "ms": round(millis, 2), "remote": remote,
             })
         else:
-            line = f"{stamp} {status} {request.method} {request.path} {millis:.2f}ms {request.remote_ip}"
+            line = f"{stamp} {status} {method} {path} {millis:.2f}ms {remote}"
         self._lines.append(line)
         if len(self._lines) >= FLUSH_LINES:
             self.flush()

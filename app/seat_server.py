@@ -17,6 +17,7 @@ from app.access_log import FLUSH_SECONDS, AccessLog
 from app.committer import GroupCommitter
 from app.config import Config
 from app.event_hub import EventHub
+from app.event_stream import EventStream
 from app.rate_limit import RateLimiter
 from app.reservations import ReservationService
 from app.seat_board import SeatBoard
@@ -62,7 +63,8 @@ class SeatServer:
 
     def _make_application(self) -> tornado.web.Application:
         hub, service = self.hub, self.service
-        events = {"hub": hub, "max_streams": self.config.max_streams, "max_backlog": self.config.max_backlog}
+        events = {"hub": hub, "max_streams": self.config.max_streams, "max_backlog": self.config.max_backlog,
+                  "on_stream_closed": self._stream_closed}
         assets = {"assets": load_assets()}
         return tornado.web.Application(
             [
@@ -79,6 +81,11 @@ class SeatServer:
             allowed_origins=self.config.allowed_origin_set,
             shutting_down=False,
         )
+
+    def _stream_closed(self, stream: EventStream) -> None:
+        """A stream is logged when it ends, with how long it stayed open."""
+        self.hub.unsubscribe(stream)
+        self.access_log.record(200, "GET", "/events", (time.monotonic() - stream.opened) * 1000, stream.remote)
 
     def _on_committed(self, change) -> None:
         self.board.apply(change)

@@ -1,0 +1,165 @@
+"""One event stream over a real socket pair: chunk framing, queueing what the
+socket does not take, cutting off a reader past its backlog, a clean end."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from app.event_stream import LAST_CHUNK, EventStream, http_chunk
+
+SMALL_BUFFER = 4096
+
+
+def run(scenario: Callable[[socket.socket, list[EventStream], Callable[..., EventStream]], Awaitable[None]]) -> None:
+    """Runs `scenario(client, closed, make_stream)` on a fresh loop and socket pair."""
+
+    async def main() -> None:
+        server_side, client = socket.socketpair()
+        closed: list[EventStream] = []
+        for side in (server_side, client):
+            side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+            side.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)
+
+        def make_stream(max_backlog: int = 1 << 20, chunked: bool = True) -> EventStream:
+            return EventStream(server_side, chunked, max_backlog, closed.append, "127.0.0.1")
+
+        try:
+            await asyncio.wait_for(scenario(client, closed, make_stream), timeout=10)
+        finally:
+            client.close()
+            server_side.close()
+
+    asyncio.run(main())
+
+
+def read_all(client: socket.socket) -> bytes:
+    client.setblocking(False)
+    received = b""
+    while True:
+        try:
+            piece = client.recv(65536)
+        except BlockingIOError:
+            return received
+        if not piece:
+            return received
+        received += piece
+
+
+@pytest.mark.req("sse-format")
+def test_each_send_is_one_http_chunk_on_the_wire():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+
+        # Act
+        sent = stream.send(b"data: 1\n\n")
+
+        # Assert
+        assert sent is True
+        assert read_all(client) == b"9\r\ndata: 1\n\n\r\n"
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_what_the_socket_does_not_take_is_queued_and_sent_in_order_once_it_drains():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+        events = [b"data: %d %s\n\n" % (n, b"x" * 1000) for n in range(200)]
+
+        # Act: far more than the socket buffers hold, with the client not reading
+        accepted = [stream.send(event) for event in events]
+        received = b""
+        expected = b"".join(http_chunk(event) for event in events)
+        while len(received) < len(expected):
+            await asyncio.sleep(0.01)
+            received += read_all(client)
+
+        # Assert
+        assert all(accepted)
+        assert received == expected
+        assert closed == []
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_a_reader_past_its_backlog_is_cut_off_and_reported_closed():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream(max_backlog=10_000)
+        event = b"data: " + b"x" * 1000 + b"\n\n"
+
+        # Act: the client never reads
+        results = [stream.send(event) for _ in range(100)]
+        await asyncio.sleep(0)
+
+        # Assert
+        assert results[0] is True
+        assert results[-1] is False
+        assert stream.closed
+        assert closed == [stream]
+
+    run(scenario)
+
+
+@pytest.mark.req("shutdown")
+def test_end_sends_the_last_chunk_then_closes():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+        stream.send(b"data: 1\n\n")
+
+        # Act
+        stream.end()
+        await asyncio.sleep(0)
+
+        # Assert
+        assert read_all(client).endswith(b"\r\n" + LAST_CHUNK)
+        assert stream.closed
+        assert closed == [stream]
+        assert stream.send(b"data: 2\n\n") is False
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_a_client_that_goes_away_is_noticed_without_any_send():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+
+        # Act
+        client.shutdown(socket.SHUT_WR)
+        for _ in range(100):
+            if closed:
+                break
+            await asyncio.sleep(0.01)
+
+        # Assert
+        assert closed == [stream]
+
+    run(scenario)
+
+
+@pytest.mark.req("sse-format")
+def test_an_http_1_0_stream_is_not_chunked():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream(chunked=False)
+
+        # Act
+        stream.send(b"data: 1\n\n")
+        stream.end()
+        await asyncio.sleep(0)
+
+        # Assert
+        assert read_all(client) == b"data: 1\n\n"
+        assert closed == [stream]
+
+    run(scenario)
