@@ -1,6 +1,7 @@
 """The page's event stream: one EventSource, opened at start and closed when the
 page goes away (REQ-8); other people's bookings arrive live (REQ-11); a dropped
-stream reconnects and resumes; a reload still knows which seats are mine."""
+stream reconnects and resumes; a reload still knows which seats are mine.
+Seats are chosen among the free ones, so any venue in any state will do."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import READY, available, seat
 
-VENUE = (50, 10)  # rows A..E
+VENUE = (50, 10)  # rows A..E when the tests start their own server
 
 # Counts EventSource constructions and close() calls, and keeps the instances,
 # before any page script runs (Playwright's init scripts are not subject to the CSP).
@@ -77,13 +78,14 @@ def test_req8_closing_the_tab_releases_the_stream_on_the_server(open_page, serve
 @pytest.mark.req("REQ-11")
 @pytest.mark.req("REQ-4")
 def test_req11_a_booking_in_one_page_appears_in_another_without_reload(open_page, server):
+    [chosen] = server.free_seats(1)
     alice, bob = open_page(), open_page()
     bob.evaluate("window.__not_reloaded = true")
 
-    seat(alice, "D4").click()
-    expect(seat(alice, "D4")).to_have_attribute("data-state", "mine")
+    seat(alice, chosen).click()
+    expect(seat(alice, chosen)).to_have_attribute("data-state", "mine")
 
-    expect(seat(bob, "D4")).to_have_attribute("data-state", "booked")
+    expect(seat(bob, chosen)).to_have_attribute("data-state", "booked")
     truth = server.get("/seats")["available"]
     expect(bob.locator("#available")).to_have_text(str(truth))
     assert available(alice) == truth
@@ -92,45 +94,50 @@ def test_req11_a_booking_in_one_page_appears_in_another_without_reload(open_page
 
 @pytest.mark.req("REQ-11")
 def test_req11_a_booking_made_outside_any_page_appears_live(open_page, server):
+    [chosen] = server.free_seats(1)
     page = open_page()
+    expect(seat(page, chosen)).to_have_attribute("data-state", "free")
 
-    status, body = server.book({"seats": ["D6"]})
+    status, body = server.book({"seats": [chosen]})
 
     assert status == 200
-    expect(seat(page, "D6")).to_have_attribute("data-state", "booked")
+    expect(seat(page, chosen)).to_have_attribute("data-state", "booked")
     expect(page.locator("#available")).to_have_text(str(body["available"]))
 
 
 @pytest.mark.req("cancellation")
 def test_a_reload_still_knows_my_seats_and_can_cancel_them(open_page, server):
+    [chosen] = server.free_seats(1)
     page = open_page()
-    seat(page, "D8").click()
-    expect(seat(page, "D8")).to_have_attribute("data-state", "mine")
+    seat(page, chosen).click()
+    expect(seat(page, chosen)).to_have_attribute("data-state", "mine")
 
     page.reload()
     page.wait_for_selector(READY)
 
-    expect(seat(page, "D8")).to_have_attribute("data-state", "mine")
-    seat(page, "D8").click()
-    expect(seat(page, "D8")).to_have_attribute("data-state", "free")
-    assert server.seat_states()["D8"] == "free"
+    expect(seat(page, chosen)).to_have_attribute("data-state", "mine")
+    seat(page, chosen).click()
+    expect(seat(page, chosen)).to_have_attribute("data-state", "free")
+    assert server.seat_states()[chosen] == "free"
     stranger = open_page()
-    expect(seat(stranger, "D8")).to_have_attribute("data-state", "free")
+    expect(seat(stranger, chosen)).to_have_attribute("data-state", "free")
 
 
 @pytest.mark.req("resume")
 def test_a_dropped_stream_shows_reconnecting_then_resumes_from_the_last_version(open_page, server):
+    [chosen] = server.free_seats(1)
     page = open_page(COUNT_EVENT_SOURCES)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(seat(page, chosen)).to_have_attribute("data-state", "free")
     version = server.get("/healthz")["version"]
 
     page.evaluate("window.__streams[0].dispatchEvent(new Event('error'))")
     expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
-    status, _ = server.book({"seats": ["D9"]})  # made while the page is not listening
+    status, _ = server.book({"seats": [chosen]})  # made while the page is not listening
     assert status == 200
 
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     assert page.evaluate("window.__streams.length") == 2
     assert page.evaluate("window.__streams[1].url").endswith(f"/events?lastEventId={version}")
-    expect(seat(page, "D9")).to_have_attribute("data-state", "booked")
+    expect(seat(page, chosen)).to_have_attribute("data-state", "booked")
     expect(page.locator("#available")).to_have_text(str(server.get("/seats")["available"]))
