@@ -115,6 +115,8 @@ def test_compose_runs_the_browser_tests_against_the_app_service():
     assert re.search(r"^  e2e:\n(    .*\n)*?      target: test$", compose, re.MULTILINE)
     assert "SEATS_BASE_URL: http://app:8888" in compose
     assert "condition: service_healthy" in compose
+    assert re.search(r'^    command: \[[^]]*"tests/e2e"', compose, re.MULTILINE)
+    assert 'os.environ.get("SEATS_BASE_URL"' in (ROOT / "tests" / "e2e" / "conftest.py").read_text()
 
 
 @pytest.mark.req("packaging")
