@@ -37,6 +37,7 @@ START_FIGURES = """() => {
 }"""
 
 
+@pytest.mark.req("page-budget")
 def test_the_page_starts_on_brython_alone_within_its_byte_budget(open_page, record_property):
     page = open_page(NOTE_READY_TIME)
 
@@ -63,6 +64,7 @@ def test_the_page_uses_no_javascript_of_its_own_and_no_inline_styles(open_page):
     assert page.locator("[style]").count() == 0
 
 
+@pytest.mark.req("page-access")
 def test_the_seat_map_has_one_labelled_button_per_seat_and_the_hooks(open_page, server):
     truth = server.get("/seats")
     [chosen] = server.free_seats(1)
@@ -78,6 +80,7 @@ def test_the_seat_map_has_one_labelled_button_per_seat_and_the_hooks(open_page, 
     assert page.locator(".stage").is_visible()
 
 
+@pytest.mark.req("page-access")
 def test_a_seat_can_be_booked_with_the_keyboard(open_page, server):
     [chosen] = server.free_seats(1)
     page = open_page()
@@ -89,6 +92,7 @@ def test_a_seat_can_be_booked_with_the_keyboard(open_page, server):
     expect(seat(page, chosen)).to_have_attribute("aria-label", f"Seat {chosen}, yours, click to cancel")
 
 
+@pytest.mark.req("page-access")
 def test_the_page_fits_a_phone_screen(open_page, server):
     seats = server.get("/seats")["seats"]
     first_row = [s for s in seats if s["row"] == seats[0]["row"]]  # a full row: only the last may be shorter
@@ -106,6 +110,7 @@ def test_the_page_fits_a_phone_screen(open_page, server):
 
 
 @pytest.mark.own_server("it draws docs/screenshot.png from a known 100-seat venue with chosen seats taken")
+@pytest.mark.req("REQ-6")
 def test_screenshot_of_the_page_for_the_readme(open_page, server):
     for taken in (["A3"], ["A4"], ["B5", "B6"], ["C1"], ["E7"]):
         assert server.book({"seats": taken})[0] == 200

@@ -211,3 +211,47 @@ def test_the_report_command_writes_a_dated_report_and_exits_non_zero_on_a_failur
                         .as_posix())
     assert json.loads(written[0].read_text())["status"] == "failed"
     assert "FAIL REQ-1: failed" in capsys.readouterr().out
+
+
+@pytest.mark.req("packaging")
+def test_a_whole_suite_run_with_an_untagged_test_fails_the_report_naming_it():
+    tool = requirement_report
+    tests = [*every_requirement_passing(tool), ("t::untagged", [], "passed")]
+
+    data = tool.report(results(*tests), partial=False, now=dt.datetime.now(dt.UTC))
+
+    assert data["status"] == "failed"
+    assert data["problems"] == ["untagged (no @pytest.mark.req): t::untagged"]
+    assert data["untagged_tests"] == ["t::untagged"]
+
+
+@pytest.mark.req("packaging")
+@pytest.mark.parametrize(("outcome", "status", "problems"), [
+    ("passed", "passed", []),
+    ("failed", "failed", ["failed (no requirement): t::untagged"]),
+])
+def test_a_partial_run_only_warns_about_an_untagged_test_unless_it_failed(outcome, status, problems):
+    tool = requirement_report
+
+    data = tool.report(results(("t::a", ["REQ-1"], "passed"), ("t::untagged", [], outcome)), partial=True,
+                       now=dt.datetime.now(dt.UTC))
+
+    assert (data["status"], data["problems"], data["untagged_tests"]) == (status, problems, ["t::untagged"])
+
+
+@pytest.mark.req("packaging")
+@pytest.mark.parametrize(("whole_suite", "status"), [(True, 1), (False, 0)])
+def test_the_report_command_exits_non_zero_on_untagged_tests_only_for_the_whole_suite(tmp_path, capsys,
+                                                                                       whole_suite, status):
+    tool = requirement_report
+    run = tmp_path / "last-run.json"
+    run.write_text(json.dumps({**results(*every_requirement_passing(tool), ("t::untagged", [], "passed")),
+                               "whole_suite": whole_suite}))
+
+    assert tool.main(["--results", str(run), "--reports-dir", str(tmp_path / "reports")]) == status
+
+    out = capsys.readouterr().out
+    if whole_suite:
+        assert "FAIL untagged (no @pytest.mark.req): t::untagged" in out
+    else:
+        assert "warning: 1 tests carry no req marker, e.g. t::untagged" in out

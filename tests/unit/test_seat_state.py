@@ -66,6 +66,7 @@ def own_seat(state: ss.SeatState, seat: str, booking_id: str = "b1") -> None:
 
 # ---- the stream --------------------------------------------------------------
 
+@pytest.mark.req("REQ-11")
 def test_a_snapshot_shows_every_seat_and_the_free_count():
     state = state_at(3, booked=("A1", "B2"))
 
@@ -77,6 +78,7 @@ def test_a_snapshot_shows_every_seat_and_the_free_count():
     assert state.rows[2][1] == ["C1", "C2", "C3", "C4", "C5"]
 
 
+@pytest.mark.req("REQ-11")
 def test_a_next_seats_event_is_applied():
     state = state_at(3)
 
@@ -89,6 +91,7 @@ def test_a_next_seats_event_is_applied():
 
 
 @pytest.mark.parametrize("version", [1, 3], ids=["older", "duplicate"])
+@pytest.mark.req("versions")
 def test_a_seats_event_not_newer_than_the_state_is_ignored(version):
     state = state_at(3)
 
@@ -99,6 +102,8 @@ def test_a_seats_event_not_newer_than_the_state_is_ignored(version):
     assert state.version == 3
 
 
+@pytest.mark.req("versions")
+@pytest.mark.req("resume")
 def test_a_skipped_version_asks_for_a_snapshot_and_changes_nothing():
     state = state_at(3)
 
@@ -109,10 +114,12 @@ def test_a_skipped_version_asks_for_a_snapshot_and_changes_nothing():
     assert state.view()["A5"] == "free"
 
 
+@pytest.mark.req("resume")
 def test_events_before_any_snapshot_ask_for_one():
     assert ss.SeatState().apply_seats_event(seats_event(1, A1="booked")) == ss.GAP
 
 
+@pytest.mark.req("versions")
 def test_a_snapshot_replaces_everything_even_with_an_older_version():
     """A new database starts again at version 0."""
     state = state_at(40, booked=("A1",))
@@ -124,6 +131,7 @@ def test_a_snapshot_replaces_everything_even_with_an_older_version():
     assert state.view()["A1"] == "free"
 
 
+@pytest.mark.req("REQ-11")
 def test_a_snapshot_of_another_venue_reports_a_new_layout():
     state = state_at(3)
 
@@ -152,6 +160,7 @@ def test_the_best_available_guess_follows_the_servers_rule(total, row_size, book
     assert state.view()[expected] == "pending"
 
 
+@pytest.mark.req("best-available")
 def test_booking_best_available_moves_to_the_seat_the_server_picked():
     state = state_at(3)
     action = state.book_best()
@@ -164,6 +173,7 @@ def test_booking_best_available_moves_to_the_seat_the_server_picked():
     assert state.available() == 24
 
 
+@pytest.mark.req("best-available")
 def test_a_guess_moves_when_the_stream_says_its_seat_was_taken():
     state = state_at(3)
     action = state.book_best()
@@ -176,6 +186,8 @@ def test_a_guess_moves_when_the_stream_says_its_seat_was_taken():
     assert state.available() == 23
 
 
+@pytest.mark.req("best-available")
+@pytest.mark.req("REQ-7")
 def test_a_guess_stays_put_when_another_action_fails():
     state = state_at(3)
     click = state.book_seat("A5")
@@ -188,6 +200,7 @@ def test_a_guess_stays_put_when_another_action_fails():
     assert state.view()["A5"] == "free"
 
 
+@pytest.mark.req("best-available")
 def test_book_best_with_nothing_free_shows_no_guess_and_keeps_the_count():
     state = ss.SeatState()
     state.apply_snapshot(snapshot(1, ("A1", "A2"), total=2, row_size=2))
@@ -215,6 +228,7 @@ def test_clicking_a_free_seat_shows_it_pending_and_counts_it_at_once():
 
 
 @pytest.mark.parametrize("seat_state", ["booked", "pending"])
+@pytest.mark.req("REQ-5")
 def test_clicking_a_seat_that_is_not_free_or_mine_does_nothing(seat_state):
     state = state_at(3, booked=("A5",))
     if seat_state == "pending":
@@ -225,6 +239,7 @@ def test_clicking_a_seat_that_is_not_free_or_mine_does_nothing(seat_state):
     assert len(state.pending) == (1 if seat_state == "pending" else 0)
 
 
+@pytest.mark.req("versions")
 def test_a_200_ahead_of_the_stream_keeps_the_seat_mine_until_the_stream_catches_up():
     state = state_at(3)
     action = state.book_seat("A5")
@@ -242,6 +257,7 @@ def test_a_200_ahead_of_the_stream_keeps_the_seat_mine_until_the_stream_catches_
     assert state.overlays == []
 
 
+@pytest.mark.req("REQ-6")
 def test_the_stream_can_confirm_a_booking_before_its_answer_arrives():
     state = state_at(3)
     action = state.book_seat("A5")
@@ -290,6 +306,7 @@ def test_a_failed_booking_restores_exactly_the_state_before_it(status, body, rea
         assert state.available() == available_before
 
 
+@pytest.mark.req("REQ-7")
 def test_sold_out_says_so():
     state = state_at(3)
     action = state.book_best()
@@ -318,6 +335,7 @@ def test_a_failure_undoes_only_its_own_action():
     assert state.available() == 23
 
 
+@pytest.mark.req("REQ-7")
 def test_an_answer_for_an_action_no_longer_pending_is_ignored():
     state = state_at(3)
     action = state.click("A5")
@@ -329,6 +347,8 @@ def test_an_answer_for_an_action_no_longer_pending_is_ignored():
 
 # ---- cancelling -----------------------------------------------------------------
 
+@pytest.mark.req("cancellation")
+@pytest.mark.req("REQ-6")
 def test_clicking_my_seat_cancels_its_booking_optimistically():
     state = state_at(3)
     own_seat(state, "A5")
@@ -341,6 +361,7 @@ def test_clicking_my_seat_cancels_its_booking_optimistically():
     assert state.available() == 25
 
 
+@pytest.mark.req("cancellation")
 def test_a_confirmed_cancel_frees_the_seat_before_the_stream_says_so():
     state = state_at(3)
     own_seat(state, "A5")
@@ -369,6 +390,7 @@ def test_a_failed_cancel_gives_the_seat_back():
     assert state.available() == 24
 
 
+@pytest.mark.req("cancellation")
 def test_a_cancel_of_a_booking_already_gone_forgets_it():
     state = state_at(3)
     own_seat(state, "A5")
@@ -383,6 +405,7 @@ def test_a_cancel_of_a_booking_already_gone_forgets_it():
 
 # ---- localStorage ------------------------------------------------------------
 
+@pytest.mark.req("cancellation")
 def test_saved_bookings_make_a_reloaded_page_recognise_its_seats():
     first_visit = state_at(3)
     own_seat(first_visit, "A5")
@@ -396,6 +419,7 @@ def test_saved_bookings_make_a_reloaded_page_recognise_its_seats():
     assert reloaded.click("A5").request()["token"] == "tok-b1"
 
 
+@pytest.mark.req("cancellation")
 def test_saved_bookings_the_stream_shows_released_are_forgotten():
     reloaded = ss.SeatState()
     reloaded.restore_bookings([{"booking_id": "b1", "token": "t", "seats": ["A5"], "version": 4}])
@@ -405,6 +429,7 @@ def test_saved_bookings_the_stream_shows_released_are_forgotten():
     assert reloaded.booking_records() == []
 
 
+@pytest.mark.req("cancellation")
 def test_malformed_saved_bookings_are_skipped():
     state = ss.SeatState()
 
@@ -416,6 +441,7 @@ def test_malformed_saved_bookings_are_skipped():
 
 # ---- purity -------------------------------------------------------------------
 
+@pytest.mark.req("REQ-1")
 def test_the_state_module_imports_nothing_and_runs_nothing_at_import():
     """Brython loads only brython.js: no stdlib, no browser; CPython tests it as is."""
     tree = ast.parse(STATE_FILE.read_text())
