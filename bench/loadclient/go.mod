@@ -1,0 +1,3 @@
+module seats/bench/loadclient
+
+go 1.19

@@ -1,0 +1,256 @@
+"""Every benchmark row, each beside its reference measured in the same run; writes
+docs/benchmarks.md. Run it through `bench/run`, which builds the Go tools first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import processes
+from bench.processes import ROOT, client, free_port, running
+from bench.report import Row, write_report
+
+ROUNDS = 3
+SUBSCRIBERS = 10_000
+
+
+@dataclass
+class Context:
+    build: Path
+    shared: Path
+    scratch: Path
+    commands: list[str]
+
+    def log(self, name: str) -> Path:
+        return self.scratch / f"{name}.log"
+
+    def note(self, command: list[str]) -> None:
+        """Keeps each distinct command for the report's 'exact commands' section."""
+        text = " ".join(str(part) for part in command).replace(str(self.scratch), "$SCRATCH")
+        text = text.replace(str(self.build), "$BUILD").replace(str(self.shared), "../shared")
+        text = re.sub(r"-\d+\.db", "-N.db", text.replace(str(ROOT) + "/", ""))
+        text = re.sub(r"--port \d+|-port \d+|127\.0\.0\.1:\d+|ceiling\.py \d+", _port_placeholder, text)
+        if text not in self.commands:
+            self.commands.append(text)
+
+
+def _port_placeholder(match: re.Match) -> str:
+    return re.sub(r"\d+$", "PORT", match.group(0))
+
+
+def wrk_rate(context: Context, port: int) -> float:
+    """Requests per second of POST /book {} at 64 connections for 10 s, after a 2 s warm-up."""
+    url = f"http://127.0.0.1:{port}/book"
+    script = str(ROOT / "bench" / "book.lua")
+    client(["wrk", "-t1", "-c64", "-d2s", "-s", script, url])
+    command = ["wrk", "-t1", "-c64", "-d10s", "-s", script, url]
+    context.note(processes.pinned(processes.CLIENT_CPU, command))
+    output = client(command)
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failures:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def throughput(context: Context) -> Row:
+    ours, ceiling = [], []
+    for round_ in range(ROUNDS):
+        port = free_port()
+        command = processes.tornado_ceiling(context.shared, port)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        with running(command, port, context.log("ceiling")):
+            ceiling.append(wrk_rate(context, port))
+        port = free_port()
+        # A venue far larger than the run can sell, on a file: every answer is a durable 200.
+        command = processes.project_server(port, context.scratch / f"throughput-{round_}.db", 200_000, 100)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        with running(command, port, context.log("throughput")):
+            ours.append(wrk_rate(context, port))
+    return Row(
+        "booking throughput, durable", "POST /book req/s, wrk 64 connections, 10 s",
+        statistics.median(ours), statistics.median(ceiling), "Tornado ceiling",
+        ratio=statistics.median(ours) / statistics.median(ceiling), target=">= 0.85 x ceiling",
+        met=statistics.median(ours) / statistics.median(ceiling) >= 0.85, unit="req/s",
+        detail=f"project runs {fmt(ours)}; ceiling runs {fmt(ceiling)}",
+    )
+
+
+def burst_once(context: Context, command: list[str], port: int, name: str) -> dict:
+    with running(command, port, context.log(name)):
+        load = [str(context.build / "loadclient"), "-mode", "burst", "-addr", f"127.0.0.1:{port}",
+                "-n", str(SUBSCRIBERS)]
+        context.note(processes.pinned(processes.CLIENT_CPU, load))
+        result = json.loads(client(load))
+    statuses = {int(code): count for code, count in result["statuses"].items()}
+    # Exact for a 1,000-seat server; the ceiling handler answers 200 to everyone.
+    result["correct"] = statuses in ({200: 1000, 409: 9000}, {200: SUBSCRIBERS}) and not result["errors"]
+    return result
+
+
+def burst(context: Context) -> Row:
+    ours, reference, ceiling = [], [], []
+    for round_ in range(ROUNDS):
+        port = free_port()
+        command = processes.go_reference(context.build, port, 1000)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        reference.append(burst_once(context, command, port, "go-reference"))
+        port = free_port()
+        command = processes.tornado_ceiling_backlog(context.shared, port)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        ceiling.append(burst_once(context, command, port, "ceiling"))
+        port = free_port()
+        command = processes.project_server(port, context.scratch / f"burst-{round_}.db", 1000, 25)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        ours.append(burst_once(context, command, port, "burst"))
+    ours_ms = statistics.median(run["decide_all_ms"] for run in ours)
+    reference_ms = statistics.median(run["decide_all_ms"] for run in reference)
+    ceiling_ms = statistics.median(run["decide_all_ms"] for run in ceiling)
+    correct = all(run["correct"] for run in ours)
+    return Row(
+        "burst correctness and speed", "10,000 clients at once, new connection each, 1,000 seats: time to decide all",
+        ours_ms, reference_ms, "go-reference", ratio=ours_ms / reference_ms, target="<= 2 x go-reference, exact counts",
+        met=correct and ours_ms <= 2 * reference_ms, unit="ms",
+        detail="project: " + "; ".join(describe_burst(run) for run in ours)
+        + " | go-reference: " + "; ".join(describe_burst(run) for run in reference)
+        + f" | Tornado ceiling handler, same burst (backlog 4096): median {ceiling_ms:.0f} ms, project / ceiling "
+        f"{ours_ms / ceiling_ms:.2f}: " + "; ".join(describe_burst(run) for run in ceiling),
+    )
+
+
+def describe_burst(run: dict) -> str:
+    counts = ", ".join(f"{count} x {code}" for code, count in sorted(run["statuses"].items()))
+    errors = ", ".join(f"{count} {kind}" for kind, count in run["errors"].items()) or "no errors"
+    return f"{run['decide_all_ms']:.0f} ms ({counts}, {errors})"
+
+
+def fanout_once(context: Context, command: list[str], port: int, name: str) -> dict:
+    with running(command, port, context.log(name)):
+        load = [str(context.build / "sse-fanout"), "-addr", f"127.0.0.1:{port}", "-n", str(SUBSCRIBERS), "-b", "20"]
+        context.note(processes.pinned(processes.CLIENT_CPU, load))
+        return json.loads(client(load).strip().splitlines()[-1])
+
+
+def fanout(context: Context) -> Row:
+    ours, reference = [], []
+    for round_ in range(ROUNDS):
+        port = free_port()
+        reference.append(fanout_once(context, processes.go_reference(context.build, port, 1000), port,
+                                     "go-reference"))
+        port = free_port()
+        command = processes.project_server(port, context.scratch / f"fanout-{round_}.db", 1000, 25)
+        context.note(processes.pinned(processes.SERVER_CPU, command))
+        ours.append(fanout_once(context, command, port, "fanout"))
+    ours_ms = statistics.median(run["last_ms_median"] for run in ours)
+    reference_ms = statistics.median(run["last_ms_median"] for run in reference)
+    missed = sum(run["missed"] for run in ours)
+    return Row(
+        "fan-out latency", "one booking to the last of 10,000 subscribers, median of 20 bookings",
+        ours_ms, reference_ms, "go-reference", ratio=ours_ms / reference_ms, target="<= 1.0 x go-reference",
+        met=missed == 0 and ours_ms <= reference_ms, unit="ms",
+        detail=f"project runs {fmt(run['last_ms_median'] for run in ours)} (missed {missed}); "
+        f"go-reference runs {fmt(run['last_ms_median'] for run in reference)}",
+    )
+
+
+def memory_once(context: Context, command: list[str], port: int, name: str) -> float:
+    """KiB of RSS per idle subscriber: RSS with 10,000 open streams minus RSS after a
+    warm-up of 1,000 streams opened and closed (so allocator growth is not counted)."""
+    with running(command, port, context.log(name)) as server:
+        hold = [str(context.build / "loadclient"), "-mode", "hold", "-addr", f"127.0.0.1:{port}"]
+        context.note(processes.pinned(processes.CLIENT_CPU, [*hold, "-n", str(SUBSCRIBERS)]))
+        with_subscribers([*hold, "-n", "1000"], lambda: None)
+        time.sleep(1.0)
+        before = processes.rss_kib(server.pid)
+        after = with_subscribers([*hold, "-n", str(SUBSCRIBERS)], lambda: processes.rss_kib(server.pid))
+    return (after - before) / SUBSCRIBERS
+
+
+def with_subscribers(hold: list[str], measure: Callable[[], object]) -> object:
+    """Holds the subscribers open while `measure` runs, then closes them."""
+    process = subprocess.Popen(processes.pinned(processes.CLIENT_CPU, hold), stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        ready = process.stdout.readline().strip()
+        if ready != "ready":
+            raise RuntimeError(f"subscribers did not all connect: {ready!r}")
+        time.sleep(1.0)  # let the server finish the snapshots it is still sending
+        return measure()
+    finally:
+        process.stdin.close()
+        process.wait(30)
+
+
+def memory(context: Context) -> Row:
+    port = free_port()
+    reference = memory_once(context, processes.go_reference(context.build, port, 1000), port, "go-reference")
+    port = free_port()
+    command = processes.project_server(port, context.scratch / "memory.db", 1000, 25)
+    ours = memory_once(context, command, port, "memory")
+    return Row(
+        "memory per subscriber", "RSS growth per idle /events subscriber at 10,000",
+        ours * 1.024, reference * 1.024, "go-reference", ratio=ours / reference, target="<= 8 KB",
+        met=ours * 1.024 <= 8, unit="KB",
+    )
+
+
+def page(context: Context) -> list[Row]:
+    out = context.scratch / "page.json"
+    command = [sys.executable, str(ROOT / "bench" / "page.py"), "--json", str(out)]
+    context.note(command)
+    subprocess.run(command, check=True, cwd=ROOT, timeout=900)
+    result = json.loads(out.read_text())
+    start, paint, live = result["page_start_ms"], result["paint_ms"], result["live_update_ms"]
+    kb = result["page_bytes"] / 1000
+    return [
+        Row("page start", "first byte to #app[data-ready=true], cold cache; bytes on the wire", start["median"],
+            None, None, ratio=None, target="<= 600 ms; <= 500 KB", met=start["median"] <= 600 and kb <= 500,
+            unit="ms", detail=f"{kb:.0f} KB on the wire; runs {fmt(start['runs'])}"),
+        Row("optimistic paint", "click to the frame that paints the pending seat", paint["median"], None, None,
+            ratio=None, target="<= 16.7 ms", met=paint["median"] <= 16.7, unit="ms",
+            detail=f"runs {fmt(paint['runs'])}"),
+        Row("live update", "main-thread work for one seats event on a 1,000-seat map", live["median"], None, None,
+            ratio=None, target="<= 5 ms", met=live["median"] <= 5, unit="ms", detail=f"runs {fmt(live['runs'])}"),
+    ]
+
+
+def fmt(values) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
+
+
+ROWS: dict[str, Callable[[Context], Row | list[Row]]] = {
+    "throughput": throughput, "burst": burst, "fanout": fanout, "memory": memory, "page": page,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", type=Path, required=True, help="where bench/run built the Go tools")
+    parser.add_argument("--shared", type=Path, required=True, help="the shared directory (references)")
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="seats-bench-") as scratch:
+        context = Context(args.build, args.shared, Path(scratch), [])
+        rows: list[Row] = []
+        started = time.time()
+        for name in args.rows:
+            print(f"bench: {name} ...", flush=True)
+            measured = ROWS[name](context)
+            for row in measured if isinstance(measured, list) else [measured]:
+                print("  " + row.summary(), flush=True)
+                rows.append(row)
+        write_report(args.out, rows, context.commands, time.time() - started)
+    print(f"bench: wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
