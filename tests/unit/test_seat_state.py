@@ -439,6 +439,189 @@ def test_malformed_saved_bookings_are_skipped():
     assert state.booking_records() == []
 
 
+# ---- redrawing only what changed -------------------------------------------------
+
+def shown_after(state: ss.SeatState) -> tuple[set[str], dict[str, str], int]:
+    """What the page redraws: the seats reported changed, and the state kept seat by seat."""
+    return state.take_changes(), state.shown, state.shown_available
+
+
+def assert_matches_a_full_recompute(state: ss.SeatState) -> None:
+    assert state.shown == state.view()
+    assert state.shown_available == state.available()
+
+
+@pytest.mark.req("REQ-11")
+def test_a_first_snapshot_reports_every_seat_and_counts_the_free_ones():
+    state = state_at(3, booked=("A1", "B2"))
+
+    changes, _shown, free = shown_after(state)
+
+    assert changes == set(state.seat_order)
+    assert free == 23
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-6")
+def test_a_click_reports_only_the_clicked_seat_and_counts_it_at_once():
+    state = state_at(3)
+    state.take_changes()
+
+    state.click("A5")
+
+    changes, shown, free = shown_after(state)
+    assert changes == {"A5"}
+    assert shown["A5"] == "pending"
+    assert free == 24
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-11")
+def test_a_seats_event_reports_only_the_seats_it_changed():
+    state = state_at(3)
+    state.take_changes()
+
+    state.apply_seats_event(seats_event(4, B1="booked", B2="booked"))
+
+    changes, _shown, free = shown_after(state)
+    assert changes == {"B1", "B2"}
+    assert free == 23
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-11")
+def test_an_ignored_event_or_a_gap_reports_nothing():
+    state = state_at(3)
+    state.take_changes()
+
+    state.apply_seats_event(seats_event(3, A5="booked"))
+    state.apply_seats_event(seats_event(5, A6="booked"))
+
+    assert state.take_changes() == set()
+
+
+@pytest.mark.req("REQ-11")
+def test_a_snapshot_reports_only_the_seats_whose_shown_state_changed():
+    state = state_at(3, booked=("A1",))
+    state.click("A5")
+    state.take_changes()
+
+    state.apply_snapshot(snapshot(7, booked=("A1", "C3")))
+
+    changes, shown, free = shown_after(state)
+    assert changes == {"C3"}
+    assert shown["A5"] == "pending"  # still ours in flight
+    assert free == 22
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-11")
+def test_a_new_layout_reports_only_the_new_seats():
+    state = state_at(3)
+    state.take_changes()
+
+    state.apply_snapshot(snapshot(0, total=6, row_size=3))
+
+    assert state.take_changes() == {"A1", "A2", "A3", "B1", "B2", "B3"}
+    assert state.shown_available == 6
+    assert state.seat_numbers["B3"] == "3"  # the text on the seat's button
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-6")
+@pytest.mark.req("best-available")
+def test_a_moving_guess_reports_the_seat_it_left_and_the_seat_it_took():
+    state = state_at(3)
+    state.take_changes()
+    state.book_best()
+    assert state.take_changes() == {"A5"}
+
+    state.apply_seats_event(seats_event(4, A5="booked"))
+
+    changes, shown, free = shown_after(state)
+    assert changes == {"A5", "A6"}
+    assert (shown["A5"], shown["A6"]) == ("booked", "pending")
+    assert free == 23
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("REQ-5")
+@pytest.mark.req("REQ-7")
+def test_answers_report_only_the_seats_of_their_own_action():
+    state = state_at(3)
+    first = state.click("A1")
+    second = state.click("A2")
+    state.take_changes()
+
+    state.apply_response(first.action_id, 200, booked_answer(["A1"], 4))
+    assert state.take_changes() == {"A1"}
+    assert state.shown["A1"] == "mine"
+    state.apply_failure(second.action_id)
+
+    changes, shown, free = shown_after(state)
+    assert changes == {"A2"}
+    assert shown["A2"] == "free"
+    assert free == 24
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("cancellation")
+def test_a_cancel_and_its_answer_report_the_seats_of_the_booking():
+    state = state_at(3)
+    own_seat(state, "A5")
+    state.take_changes()
+
+    action = state.click("A5")
+    assert state.take_changes() == {"A5"}
+    assert state.shown_available == 25  # a seat we release counts as free at once
+    state.apply_response(action.action_id, 200, {"released": ["A5"], "available": 25, "version": 6})
+
+    changes, shown, free = shown_after(state)
+    assert changes == {"A5"}
+    assert shown["A5"] == "free"
+    assert free == 25
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("cancellation")
+def test_restored_bookings_report_their_seats():
+    state = state_at(4, booked=("A5",))
+    state.take_changes()
+
+    state.restore_bookings([{"booking_id": "b1", "token": "t", "seats": ["A5"], "version": 4}])
+
+    assert state.take_changes() == {"A5"}
+    assert state.shown["A5"] == "mine"
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("best-available")
+def test_the_guess_search_skips_a_booked_front_and_comes_back_when_a_seat_there_frees():
+    booked = tuple(f"{row}{n}" for row in "AB" for n in range(1, 11))
+    state = state_at(3, booked=booked)
+    first = state.book_best()
+    assert first.guess == "C3"  # the short row C of 5: its own middle
+    state.apply_failure(first.action_id)
+
+    state.apply_seats_event(seats_event(4, B9="free"))
+    second = state.book_best()
+
+    assert second.guess == "B9"
+    assert_matches_a_full_recompute(state)
+
+
+@pytest.mark.req("best-available")
+@pytest.mark.parametrize("numbers", [[3, 1, 2], [2, 4, 6, 8], [5, 4, 3, 2, 1, 0]])
+def test_a_row_numbered_otherwise_is_still_ranked_by_the_rule(numbers):
+    """Rows the server lays out are numbered 1..n; any other numbering is sorted."""
+    seats = [{"id": f"A{i}", "row": "A", "number": n} for i, n in enumerate(numbers)]
+    seats += [{"id": f"B{n}", "row": "B", "number": n} for n in (1, 2, 3, 4)]
+    middle = (len(numbers) + 1) / 2
+    expected = [s["id"] for s in sorted(seats[:len(numbers)], key=lambda s: (abs(s["number"] - middle), s["number"]))]
+
+    assert ss.best_first(seats) == [*expected, "B2", "B3", "B1", "B4"]
+
+
 # ---- purity -------------------------------------------------------------------
 
 @pytest.mark.req("REQ-1")

@@ -6,8 +6,10 @@ lost) and events (late, duplicated, out of order, stale snapshots) in any order,
 while other people book and cancel. Checked at every step: the count shown is
 exactly the free seats shown plus our pending releases, and never more than the
 stream's free seats plus our own unconfirmed releases; a failure undoes its own
-action and leaves every other one as it was. Checked at the end, once every
-answer and event has arrived: the page shows the server's truth.
+action and leaves every other one as it was; what the state keeps seat by seat
+(`shown`, `shown_available`, the seats `take_changes()` reports, redrawn the
+way the page does) equals a full recompute over every seat. Checked at the end,
+once every answer and event has arrived: the page shows the server's truth.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ class PageAgainstServer(RuleBasedStateMachine):
         self.lost_cancels: set[str] = set()
         self.steps_since_click: dict[int, int] = {}
         self.snapshot_wanted = False
+        self.drawn: dict[str, str] = {}  # the seat map as the page draws it from take_changes()
+        self.saved = (self.page.bookings_revision, self.page.booking_records())  # what the page last saved
 
     # ---- what can happen --------------------------------------------------
 
@@ -238,6 +242,25 @@ class PageAgainstServer(RuleBasedStateMachine):
         assert self.page.available() == shown_free + len(releasing)
 
     @invariant()
+    def what_is_kept_seat_by_seat_equals_a_full_recompute(self):
+        """The page redraws only the seats `take_changes()` reports and shows
+        `shown_available`: that must be exactly what a recompute of every seat gives."""
+        for seat in self.page.take_changes():
+            self.drawn[seat] = self.page.shown[seat]
+        view = self.page.view()
+        assert self.page.shown == view
+        assert self.drawn == view
+        assert self.page.shown_available == self.page.available()
+        # The page saves bookings only when bookings_revision moved: it must move on every change.
+        records = self.page.booking_records()
+        if self.page.bookings_revision == self.saved[0]:
+            assert records == self.saved[1]
+        self.saved = (self.page.bookings_revision, records)
+        # The guess search starts at _free_from: no free seat may hide before it.
+        effective = self.page.effective()
+        assert all(effective[seat] != "free" for seat in self.page.best_order[:self.page._free_from])
+
+    @invariant()
     def never_more_free_than_the_stream_plus_our_own_releases(self):
         confirmed_free = sum(1 for state in self.page.confirmed.values() if state == "free")
         assert self.page.available() <= confirmed_free + self.page.unconfirmed_releases()
@@ -269,8 +292,11 @@ class PageAgainstServer(RuleBasedStateMachine):
 
 
 @pytest.mark.req("REQ-5")
+@pytest.mark.req("REQ-6")
 @pytest.mark.req("REQ-7")
+@pytest.mark.req("REQ-11")
 def test_page_state_converges_to_the_servers_truth_whatever_the_order():
-    """Each failure undoes exactly its own action; once everything arrived the page shows the truth."""
+    """Each failure undoes exactly its own action; what is redrawn seat by seat is
+    always a full recompute's answer; once everything arrived the page shows the truth."""
     run_state_machine_as_test(PageAgainstServer, settings=settings(
         max_examples=300, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]))
