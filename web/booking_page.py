@@ -44,7 +44,7 @@ class BookingPage:
 
     def __init__(self) -> None:
         self.state = SeatState()
-        self.buttons: dict = {}  # seat id -> button element
+        self.buttons: dict = {}  # seat id -> button element, looked up on first redraw
         self.drawn: dict = {}  # seat id -> state last written to the DOM
         self.drawn_available: int | None = None
         self.stream = None
@@ -53,13 +53,17 @@ class BookingPage:
         self.leaving = False
         self.frame_request = None  # a stream-driven redraw waiting for the next frame
         self.saved_bookings = None  # what localStorage holds, to skip identical writes
+        self.saved_revision = -1  # state.bookings_revision when they were last saved
+        self.seat_map = document["seat-map"]
+        self.available = document["available"]
+        self.message = ""  # the notice #message shows
 
     # ---- start and leave -------------------------------------------------
 
     def start(self) -> None:
         self.state.restore_bookings(self.load_bookings())
         document["book"].bind("click", self.on_book_click)
-        document["seat-map"].bind("click", self.on_seat_map_click)
+        self.seat_map.bind("click", self.on_seat_map_click)
         window.addEventListener("pagehide", self.on_pagehide)
         window.addEventListener("pageshow", self.on_pageshow)
         self.open_stream(resume=False)
@@ -208,23 +212,26 @@ class BookingPage:
     # ---- drawing ---------------------------------------------------------
 
     def build_seat_map(self) -> None:
-        """One button per seat, rows front first; built once per layout."""
+        """One button per seat, rows front first, each already in the state the
+        page shows; built once per layout. Buttons are looked up only when a
+        seat changes later (wrapping 1,000 elements up front is slow in Brython)."""
+        shown = self.state.shown
+        numbers = self.state.seat_numbers
         parts = []
         for row_label, seat_ids in self.state.rows:
-            parts.append('<div class="row" role="group" aria-label="Row ' + row_label + '">')
-            parts.append('<span class="row-label" aria-hidden="true">' + row_label + "</span>")
-            parts.append('<div class="row-seats">')
+            parts.append('<div class="row" role="group" aria-label="Row ' + row_label + '">'
+                         '<span class="row-label" aria-hidden="true">' + row_label + "</span>"
+                         '<div class="row-seats">')
             for seat_id in seat_ids:
-                number = seat_id[len(row_label):]
-                parts.append('<button type="button" class="seat" data-seat="' + seat_id + '" data-state="free"'
-                             ' aria-label="Seat ' + seat_id + ', free">' + number + "</button>")
+                state = shown[seat_id]
+                parts.append('<button type="button" class="seat" data-seat="' + seat_id + '" data-state="' + state
+                             + '" aria-label="Seat ' + seat_id + ", " + STATE_WORDS[state] + '">'
+                             + numbers[seat_id] + "</button>")
             parts.append("</div></div>")
-        seat_map = document["seat-map"]
-        seat_map.html = "".join(parts)
+        self.seat_map.html = "".join(parts)
         self.buttons = {}
-        for button in seat_map.select("button[data-seat]"):
-            self.buttons[button.attrs["data-seat"]] = button
-        self.drawn = {seat_id: seat_state.FREE for seat_id in self.buttons}
+        self.drawn = dict(shown)
+        self.state.take_changes()  # all drawn just now
 
     def redraw_next_frame(self) -> None:
         """Stream events can come in bursts: draw once per frame for all of them.
@@ -237,20 +244,26 @@ class BookingPage:
         self.redraw()
 
     def redraw(self) -> None:
-        """Touch only the seats whose shown state changed, and the count."""
+        """Touch only the seats the state reports changed, and the count: the
+        work is in proportion to what changed, not to the venue."""
         if self.frame_request is not None:
             window.cancelAnimationFrame(self.frame_request)
             self.frame_request = None
-        shown = self.state.view()
-        for seat_id, state in shown.items():
-            if self.drawn.get(seat_id) != state:
-                button = self.buttons[seat_id]
+        shown = self.state.shown
+        for seat_id in self.state.take_changes():
+            state = shown[seat_id]
+            if self.drawn[seat_id] != state:
+                if seat_id in self.buttons:  # (a miss in dict.get raises inside Brython: slow)
+                    button = self.buttons[seat_id]
+                else:
+                    button = self.seat_map.select_one('[data-seat="' + seat_id + '"]')
+                    self.buttons[seat_id] = button
                 button.attrs["data-state"] = state
                 button.attrs["aria-label"] = "Seat " + seat_id + ", " + STATE_WORDS[state]
                 self.drawn[seat_id] = state
-        available = self.state.available()
+        available = self.state.shown_available
         if available != self.drawn_available:
-            document["available"].text = str(available)
+            self.available.text = str(available)
             self.drawn_available = available
 
     def show_connection(self, state: str) -> None:
@@ -261,7 +274,9 @@ class BookingPage:
                             "reconnecting": "Reconnecting…"}[state]
 
     def show_message(self, text: str) -> None:
-        document["message"].text = text
+        if text != self.message:  # a click clears the notice: no DOM write when there is none
+            document["message"].text = text
+            self.message = text
 
     # ---- localStorage ----------------------------------------------------
 
@@ -274,14 +289,18 @@ class BookingPage:
         return records if isinstance(records, list) else []
 
     def save_bookings(self) -> None:
-        records = javascript.JSON.stringify(self.state.booking_records())
-        if records == self.saved_bookings:
+        """Write our bookings when they changed since the last write."""
+        revision = self.state.bookings_revision
+        if revision == self.saved_revision:
             return
-        try:
-            window.localStorage.setItem(STORAGE_KEY, records)
+        records = javascript.JSON.stringify(self.state.booking_records())
+        if records != self.saved_bookings:
+            try:
+                window.localStorage.setItem(STORAGE_KEY, records)
+            except Exception:
+                return  # storage full or disabled (contextlib is not in brython.js): the page still works
             self.saved_bookings = records
-        except Exception:
-            return  # storage full or disabled (contextlib is not in brython.js): the page still works
+        self.saved_revision = revision
 
 
 def main() -> None:
