@@ -26,10 +26,15 @@ STATE_WORDS = {
 
 
 def new_idempotency_key() -> str:
-    """128 random bits as hex. crypto.getRandomValues works on plain http too
-    (randomUUID needs a secure context)."""
-    values = window.crypto.getRandomValues(window.Uint8Array.new(16))
-    return "".join(hex(256 + values[i])[3:] for i in range(16))
+    """A random UUID from the browser (122 random bits). `crypto.randomUUID`
+    exists only in a secure context (https, localhost); on plain http elsewhere
+    it is absent, and 128 random bits from `crypto.getRandomValues` serve."""
+    crypto = window.crypto
+    random_uuid = getattr(crypto, "randomUUID", None)
+    if random_uuid is not None:
+        return random_uuid()
+    values = crypto.getRandomValues(window.Uint32Array.new(4))
+    return "".join(hex(0x100000000 + values[i])[3:] for i in range(4))
 
 
 def parse_json(text: str) -> object:
