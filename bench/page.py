@@ -1,6 +1,6 @@
 """Browser benchmarks of the booking page: start, optimistic paint, live update.
 
-    .venv/bin/python bench/page.py [--runs 5] [--json out.json]
+    .venv/bin/python -m bench.page [--runs 5] [--json out.json]
 
 Starts `server.py` itself (1,000 seats, `--db :memory:`, pinned to core 0 when
 `taskset` exists) and drives the system Chromium headless through Playwright:
@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +29,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Route, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import processes
+
 SEATS, ROW_SIZE = 1000, 25
 READY = '#app[data-ready="true"]'
 FREE_SEATS = '[data-seat][data-state="free"]'
@@ -83,48 +81,14 @@ NOTE_PAINT = """(() => {
 })();"""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def running_server(log_dir: Path) -> Iterator[str]:
-    """`server.py` on a free port, on core 0 when taskset exists (the browser
-    gets the other core); yields its URL and always stops it."""
-    port = free_port()
-    command = [sys.executable, str(ROOT / "server.py"), "--host", "127.0.0.1", "--port", str(port),
-               "--db", ":memory:", "--seats", str(SEATS), "--row-size", str(ROW_SIZE)]
-    if shutil.which("taskset"):
-        command = ["taskset", "-c", "0", *command]
-    log_path = log_dir / "server.log"
-    with log_path.open("wb") as log:  # a file, never a pipe nobody reads
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_healthy(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log_path.read_text()}")
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not become healthy: {log_path.read_text()}")
+    """`server.py` on a free port on core 0 (the browser gets the other core);
+    yields its URL and always stops it."""
+    port = processes.free_port()
+    with processes.running(processes.project_server(port, ":memory:", SEATS, ROW_SIZE), port,
+                           log_dir / "server.log"):
+        yield f"http://127.0.0.1:{port}"
 
 
 def book_from_outside(url: str, seat_id: str) -> None:

@@ -203,7 +203,7 @@ def memory(context: Context) -> Row:
 
 def page(context: Context) -> list[Row]:
     out = context.scratch / "page.json"
-    command = [sys.executable, str(ROOT / "bench" / "page.py"), "--json", str(out)]
+    command = [sys.executable, "-m", "bench.page", "--json", str(out)]
     context.note(command)
     subprocess.run(command, check=True, cwd=ROOT, timeout=900)
     result = json.loads(out.read_text())
