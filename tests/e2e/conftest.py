@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,18 +27,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.helpers import READY
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = os.environ.get("SEATS_BASE_URL", "").strip().rstrip("/")
 STORAGE_KEY = "seat-bookings"  # where the page keeps its bookings (web/booking_page.py)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ServerClient:
