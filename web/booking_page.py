@@ -57,6 +57,7 @@ class BookingPage:
         self.reconnect_timer = None
         self.leaving = False
         self.frame_request = None  # a stream-driven redraw waiting for the next frame
+        self.frame_callback = self.on_frame  # one method object: Brython wraps it for JS once
         self.saved_bookings = None  # what localStorage holds, to skip identical writes
         self.saved_revision = -1  # state.bookings_revision when they were last saved
         self.seat_map = document["seat-map"]
@@ -151,7 +152,8 @@ class BookingPage:
             self.open_stream(resume=False)
             return
         self.redraw_next_frame()
-        self.save_bookings()
+        if self.state.bookings_revision != self.saved_revision:  # (most events: no call)
+            self.save_bookings()
 
     # ---- clicks ----------------------------------------------------------
 
@@ -242,7 +244,7 @@ class BookingPage:
         """Stream events can come in bursts: draw once per frame for all of them.
         (Clicks and answers redraw at once instead: the user is looking.)"""
         if self.frame_request is None:
-            self.frame_request = window.requestAnimationFrame(self.on_frame)
+            self.frame_request = window.requestAnimationFrame(self.frame_callback)
 
     def on_frame(self, _timestamp: float) -> None:
         self.frame_request = None
@@ -255,17 +257,23 @@ class BookingPage:
             window.cancelAnimationFrame(self.frame_request)
             self.frame_request = None
         shown = self.state.shown
-        for seat_id in self.state.take_changes():
+        drawn = self.drawn
+        buttons = self.buttons
+        changes = self.state.take_changes()
+        seats = iter(changes)  # next() per seat: a `for` over a set ends in a raised StopIteration
+        for _ in range(len(changes)):
+            seat_id = next(seats)
             state = shown[seat_id]
-            if self.drawn[seat_id] != state:
-                if seat_id in self.buttons:  # (a miss in dict.get raises inside Brython: slow)
-                    button = self.buttons[seat_id]
+            if drawn[seat_id] != state:
+                if seat_id in buttons:  # (a miss in dict.get raises inside Brython: slow)
+                    button = buttons[seat_id]
                 else:
                     button = self.seat_map.select_one('[data-seat="' + seat_id + '"]')
-                    self.buttons[seat_id] = button
-                button.attrs["data-state"] = state
-                button.attrs["aria-label"] = "Seat " + seat_id + ", " + STATE_WORDS[state]
-                self.drawn[seat_id] = state
+                    buttons[seat_id] = button
+                attrs = button.attrs  # (a new wrapper at each `.attrs`)
+                attrs["data-state"] = state
+                attrs["aria-label"] = "Seat " + seat_id + ", " + STATE_WORDS[state]
+                drawn[seat_id] = state
         available = self.state.shown_available
         if available != self.drawn_available:
             self.available.text = str(available)
