@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bench import processes
 from bench.processes import ROOT, client, free_port, running
 from bench.report import Row, write_report
 
 ROUNDS = 3
+T = TypeVar("T")
 SUBSCRIBERS = 10_000
 
 
@@ -60,20 +62,29 @@ def wrk_rate(context: Context, port: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
+def on_fresh_server(context: Context, server: Callable[[int], list[str]], name: str,
+                    measure: Callable[[Context, list[str], int, str], T]) -> T:
+    """Runs `measure` against `server(port)` started on a free port, noting its command."""
+    port = free_port()
+    command = server(port)
+    context.note(processes.pinned(processes.SERVER_CPU, command))
+    return measure(context, command, port, name)
+
+
+def throughput_once(context: Context, command: list[str], port: int, name: str) -> float:
+    with running(command, port, context.log(name)):
+        return wrk_rate(context, port)
+
+
 def throughput(context: Context) -> Row:
     ours, ceiling = [], []
     for round_ in range(ROUNDS):
-        port = free_port()
-        command = processes.tornado_ceiling(context.shared, port)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        with running(command, port, context.log("ceiling")):
-            ceiling.append(wrk_rate(context, port))
-        port = free_port()
+        ceiling.append(on_fresh_server(context, lambda port: processes.tornado_ceiling(context.shared, port),
+                                       "ceiling", throughput_once))
         # A venue far larger than the run can sell, on a file: every answer is a durable 200.
-        command = processes.project_server(port, context.scratch / f"throughput-{round_}.db", 200_000, 100)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        with running(command, port, context.log("throughput")):
-            ours.append(wrk_rate(context, port))
+        db = context.scratch / f"throughput-{round_}.db"
+        ours.append(on_fresh_server(context, lambda port, db=db: processes.project_server(port, db, 200_000, 100),
+                                    "throughput", throughput_once))
     return Row(
         "booking throughput, durable", "POST /book req/s, wrk 64 connections, 10 s",
         statistics.median(ours), statistics.median(ceiling), "Tornado ceiling",
@@ -81,6 +92,15 @@ def throughput(context: Context) -> Row:
         met=statistics.median(ours) / statistics.median(ceiling) >= 0.85, unit="req/s",
         detail=f"project runs {fmt(ours)}; ceiling runs {fmt(ceiling)}",
     )
+
+
+def go_reference(context: Context) -> Callable[[int], list[str]]:
+    return lambda port: processes.go_reference(context.build, port, 1000)
+
+
+def venue_of_1000(context: Context, db_name: str) -> Callable[[int], list[str]]:
+    """The project on a fresh 1,000-seat venue in its own file."""
+    return lambda port: processes.project_server(port, context.scratch / db_name, 1000, 25)
 
 
 def burst_once(context: Context, command: list[str], port: int, name: str) -> dict:
@@ -98,18 +118,10 @@ def burst_once(context: Context, command: list[str], port: int, name: str) -> di
 def burst(context: Context) -> Row:
     ours, reference, ceiling = [], [], []
     for round_ in range(ROUNDS):
-        port = free_port()
-        command = processes.go_reference(context.build, port, 1000)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        reference.append(burst_once(context, command, port, "go-reference"))
-        port = free_port()
-        command = processes.tornado_ceiling_backlog(context.shared, port)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        ceiling.append(burst_once(context, command, port, "ceiling"))
-        port = free_port()
-        command = processes.project_server(port, context.scratch / f"burst-{round_}.db", 1000, 25)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        ours.append(burst_once(context, command, port, "burst"))
+        reference.append(on_fresh_server(context, go_reference(context), "go-reference", burst_once))
+        ceiling.append(on_fresh_server(context, lambda port: processes.tornado_ceiling_backlog(context.shared, port),
+                                       "ceiling", burst_once))
+        ours.append(on_fresh_server(context, venue_of_1000(context, f"burst-{round_}.db"), "burst", burst_once))
     ours_ms = statistics.median(run["decide_all_ms"] for run in ours)
     reference_ms = statistics.median(run["decide_all_ms"] for run in reference)
     ceiling_ms = statistics.median(run["decide_all_ms"] for run in ceiling)
@@ -141,13 +153,8 @@ def fanout_once(context: Context, command: list[str], port: int, name: str) -> d
 def fanout(context: Context) -> Row:
     ours, reference = [], []
     for round_ in range(ROUNDS):
-        port = free_port()
-        reference.append(fanout_once(context, processes.go_reference(context.build, port, 1000), port,
-                                     "go-reference"))
-        port = free_port()
-        command = processes.project_server(port, context.scratch / f"fanout-{round_}.db", 1000, 25)
-        context.note(processes.pinned(processes.SERVER_CPU, command))
-        ours.append(fanout_once(context, command, port, "fanout"))
+        reference.append(on_fresh_server(context, go_reference(context), "go-reference", fanout_once))
+        ours.append(on_fresh_server(context, venue_of_1000(context, f"fanout-{round_}.db"), "fanout", fanout_once))
     ours_ms = statistics.median(run["last_ms_median"] for run in ours)
     reference_ms = statistics.median(run["last_ms_median"] for run in reference)
     missed = sum(run["missed"] for run in ours)
@@ -189,11 +196,8 @@ def with_subscribers(hold: list[str], measure: Callable[[], object]) -> object:
 
 
 def memory(context: Context) -> Row:
-    port = free_port()
-    reference = memory_once(context, processes.go_reference(context.build, port, 1000), port, "go-reference")
-    port = free_port()
-    command = processes.project_server(port, context.scratch / "memory.db", 1000, 25)
-    ours = memory_once(context, command, port, "memory")
+    reference = on_fresh_server(context, go_reference(context), "go-reference", memory_once)
+    ours = on_fresh_server(context, venue_of_1000(context, "memory.db"), "memory", memory_once)
     return Row(
         "memory per subscriber", "RSS growth per idle /events subscriber at 10,000",
         ours * 1.024, reference * 1.024, "go-reference", ratio=ours / reference, target="<= 8 KB",
