@@ -1,8 +1,14 @@
-"""Who holds which seat, and the decisions that change it.
+"""One show's seats, holds and bookings, and every decision that changes them.
 
-`Inventory` is the single in-memory source of booking decisions. It is not
-thread-safe or async-aware: the application layer calls it inside one lock and
-persists each `Change` it returns before acknowledging anything.
+`Inventory` is the single in-memory source of decisions for a show. It is not
+thread-safe or async-aware and reads no clock: the application layer calls it
+inside the show's lock, passes the time in, and persists every result that
+carries a `Change` before acknowledging anything. Every change of seat state
+takes the show's next version, so versions are gapless and in decision order.
+
+A seat is free, held (in somebody's basket) or booked. A hold expires
+`hold_seconds` after it was created (adding seats does not extend it); an expired
+hold is remembered so that a late confirm still wins when its seats are untouched.
 """
 
 from __future__ import annotations
@@ -10,20 +16,34 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
-from booking.errors import UnknownBooking, WrongToken
-from booking.requests import BookRequest
-from booking.venue import Venue
+from booking.errors import InvalidRequest, SeatNotInHold, UnknownBooking, UnknownHold, WrongToken
+from booking.free_seats import FreeSeats
+from booking.layout import Layout
+from booking.requests import BookRequest, Buyer
 
 FREE = "free"
+HELD = "held"
 BOOKED = "booked"
+STATE_CODES = {FREE: "f", HELD: "h", BOOKED: "b"}  # the compact snapshot's letters
+_CODE_STATE = {ord(code): state for state, code in STATE_CODES.items()}
+_F, _H, _B = (ord(STATE_CODES[s]) for s in (FREE, HELD, BOOKED))
 
 
 def hash_token(token: str) -> str:
-    """Tokens are stored hashed, so a copy of the database cannot cancel bookings."""
+    """Tokens are stored hashed, so a copy of the database cannot act for anyone."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A show's limits: how long a hold lasts, how many seats one basket or
+    booking may take."""
+
+    hold_seconds: float = 600.0
+    max_seats: int = 10
 
 
 @dataclass(frozen=True)
@@ -31,15 +51,42 @@ class Booking:
     id: str
     token_hash: str
     seats: tuple[str, ...]
+    reference: str
+    total_price: int = 0
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: str
+    token_hash: str
+    seats: tuple[str, ...]
+    client: str
+    created_at: float
+    expires_at: float
+    total_price: int = 0
 
 
 @dataclass(frozen=True)
 class Change:
-    """One committed step of the venue: its version and the seats it flipped."""
+    """One committed step of a show: its version and the seats it moved."""
 
+    show: str
     version: int
     changed: dict[str, str]
     available: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A request that was decided and lost; nothing changed."""
+
+    error: str  # "sold_out", "seats_taken", "hold_expired" or "basket_empty"
+    message: str
+    unavailable: tuple[str, ...]
+    available: int
+    version: int
 
 
 @dataclass(frozen=True)
@@ -49,67 +96,214 @@ class Booked:
 
 
 @dataclass(frozen=True)
-class Rejected:
-    """A booking that could not be made; nothing changed."""
-
-    error: str  # "sold_out" or "seats_taken"
-    message: str
-    unavailable: tuple[str, ...]
-    available: int
-    version: int
-
-
-@dataclass(frozen=True)
 class Cancelled:
     booking: Booking
     change: Change
 
 
-class Inventory:
-    """Seat holders, free seats in best-first order, bookings and the version."""
+@dataclass(frozen=True)
+class Held:
+    """A new basket."""
 
-    def __init__(self, venue: Venue, version: int = 0, bookings: Iterable[Booking] = ()) -> None:
-        self.venue = venue
+    hold: Hold
+    change: Change
+
+
+@dataclass(frozen=True)
+class HoldUpdated:
+    """Seats added to or taken out of a basket (no change when nothing moved)."""
+
+    hold: Hold
+    change: Change | None
+
+
+@dataclass(frozen=True)
+class Released:
+    hold: Hold
+    change: Change | None
+
+
+@dataclass(frozen=True)
+class Expired:
+    hold: Hold
+    change: Change | None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    hold: Hold
+    booking: Booking
+    change: Change
+
+
+Result = Booked | Cancelled | Held | HoldUpdated | Released | Expired | Confirmed
+
+
+class Inventory:
+    def __init__(
+        self,
+        show: str,
+        layout: Layout,
+        policy: Policy = Policy(),
+        version: int = 0,
+        bookings: Iterable[Booking] = (),
+        holds: Iterable[Hold] = (),
+        expired_holds: Iterable[Hold] = (),
+        references: Iterable[str] = (),
+    ) -> None:
+        self.show = show
+        self.layout = layout
+        self.policy = policy
         self.version = version
         self.bookings: dict[str, Booking] = {}
-        self._holder: list[str | None] = [None] * venue.total
-        self._row_free = [len(row) for row in venue.rows]
+        self.holds: dict[str, Hold] = {}  # open baskets
+        self.expired_holds: dict[str, Hold] = {}  # kept for late confirms, oldest expiry first
+        self.references: set[str] = set(references)
+        self._state = bytearray(b"f" * layout.total)
+        self._owner: list[str | None] = [None] * layout.total
+        self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, hold id); stale entries skipped
+        self._holds_of_client: dict[str, set[str]] = {}
         for booking in bookings:
-            self._hold(booking)
-        self.available = self._holder.count(None)
-        # A min-heap of ranks (positions in venue.best_order), so the best free seat
-        # is always near the top. Entries are not removed when a seat is booked by
-        # name; stale ones are skipped when they surface (`_pop_best_free`). This
-        # keeps every booking O(log n), where a sorted list costs O(n) per booking.
-        self._best_free = [venue.rank_of[i] for i, holder in enumerate(self._holder) if holder is None]
-        heapq.heapify(self._best_free)
+            self._restore(booking.id, booking.seats, _B)
+            self.bookings[booking.id] = booking
+            self.references.add(booking.reference)
+        for hold in holds:
+            self._restore(hold.id, hold.seats, _H)
+            self._open(hold)
+        for hold in sorted(expired_holds, key=lambda h: h.expires_at):
+            self.expired_holds[hold.id] = hold
+        self._free = FreeSeats(layout, [code == _F for code in self._state])
 
-    def state_of(self, seat_index: int) -> str:
-        return FREE if self._holder[seat_index] is None else BOOKED
+    # -- reading --------------------------------------------------------------------
+
+    @property
+    def available(self) -> int:
+        return self._free.available
+
+    def state_codes(self) -> bytes:
+        """One letter a seat (f, h, b) in layout order."""
+        return bytes(self._state)
 
     def states(self) -> list[str]:
-        return [FREE if holder is None else BOOKED for holder in self._holder]
+        return [_CODE_STATE[code] for code in self._state]
 
-    def book(self, request: BookRequest, booking_id: str, token_hash: str) -> Booked | Rejected:
-        """All or nothing: either every seat is taken for this booking or none is."""
+    def state_of(self, seat_index: int) -> str:
+        return _CODE_STATE[self._state[seat_index]]
+
+    def basket(self, hold_id: str, token: str, now: float) -> Hold:
+        """An open basket; `UnknownHold` once it expired, was confirmed or released."""
+        hold = self._open_hold(hold_id, token)
+        if hold.expires_at <= now:
+            raise UnknownHold(f"hold {hold_id[:64]!r} has expired")
+        return hold
+
+    def next_expiry(self) -> float | None:
+        while self._expiries and self._expiries[0][1] not in self.holds:
+            heapq.heappop(self._expiries)
+        return self._expiries[0][0] if self._expiries else None
+
+    def open_holds_of(self, client: str, now: float) -> int:
+        """Baskets this client has open; a hold past its expiry does not count, even
+        before it is swept."""
+        return sum(1 for hold_id in self._holds_of_client.get(client, ()) if self.holds[hold_id].expires_at > now)
+
+    def knows_hold(self, hold_id: str) -> bool:
+        return hold_id in self.holds or hold_id in self.expired_holds
+
+    # -- deciding -------------------------------------------------------------------
+
+    def book(
+        self, request: BookRequest, booking_id: str, token_hash: str, reference: Callable[[], str]
+    ) -> Booked | Rejected:
+        """Book at once, all or nothing (Part 1's `POST /book`: hold and confirm in one step)."""
+        chosen = self._choose(request)
+        if isinstance(chosen, Rejected):
+            return chosen
+        seats = self._seat_ids(chosen)
+        booking = Booking(booking_id, token_hash, seats, self._unique(reference), self._price(chosen))
+        self._take(chosen, booking_id, _B)
+        self.bookings[booking_id] = booking
+        self.references.add(booking.reference)
+        return Booked(booking, self._next_change(seats, BOOKED))
+
+    def hold(self, request: BookRequest, hold_id: str, token_hash: str, client: str, now: float) -> Held | Rejected:
+        """Put seats in a new basket, all or nothing."""
+        chosen = self._choose(request)
+        if isinstance(chosen, Rejected):
+            return chosen
+        seats = self._seat_ids(chosen)
+        hold = Hold(hold_id, token_hash, seats, client, now, now + self.policy.hold_seconds, self._price(chosen))
+        self._take(chosen, hold_id, _H)
+        self._open(hold)
+        return Held(hold, self._next_change(seats, HELD))
+
+    def add_to_hold(self, hold_id: str, token: str, request: BookRequest, now: float) -> HoldUpdated | Rejected:
+        """Add seats to a basket, all or nothing. Seats already in it are kept as they
+        are (a repeated click adds nothing); the basket never passes `max_seats`."""
+        hold = self._open_or_expired(hold_id, token)
+        if hold.id in self.expired_holds or hold.expires_at <= now:
+            return self._reject("hold_expired", "this hold has expired; start a new one", ())
         if request.seats is not None:
-            taken = [i for i in request.seats if self._holder[i] is not None]
+            ours = {i for i in request.seats if self._owner[i] == hold_id}
+            request = BookRequest(len(request.seats) - len(ours),
+                                  tuple(i for i in request.seats if i not in ours), request.section)
+            if not request.seats:
+                return HoldUpdated(hold, None)
+        if len(hold.seats) + request.quantity > self.policy.max_seats:
+            raise InvalidRequest(f"a basket holds at most {self.policy.max_seats} seats; "
+                                 f"this one has {len(hold.seats)}")
+        chosen = self._choose(request)
+        if isinstance(chosen, Rejected):
+            return chosen
+        self._take(chosen, hold_id, _H)
+        added = self._seat_ids(chosen)
+        hold = self._update(hold, hold.seats + added)
+        return HoldUpdated(hold, self._next_change(added, HELD))
+
+    def remove_from_hold(self, hold_id: str, token: str, seat_id: str, now: float) -> HoldUpdated | Rejected:
+        hold = self._open_or_expired(hold_id, token)
+        if hold.id in self.expired_holds or hold.expires_at <= now:
+            return self._reject("hold_expired", "this hold has expired; its seats are no longer held", ())
+        if seat_id not in hold.seats:
+            raise SeatNotInHold(f"seat {seat_id[:20]!r} is not in this basket")
+        self._give_back([self.layout.index_of(seat_id)])
+        hold = self._update(hold, tuple(s for s in hold.seats if s != seat_id))
+        return HoldUpdated(hold, self._next_change((seat_id,), FREE))
+
+    def release(self, hold_id: str, token: str) -> Released:
+        """Let every seat of a basket go; the hold ends."""
+        hold = self._open_hold(hold_id, token)
+        self._close(hold)
+        self._give_back([self.layout.index_of(s) for s in hold.seats])
+        return Released(hold, self._next_change(hold.seats, FREE) if hold.seats else None)
+
+    def confirm(
+        self, hold_id: str, token: str, buyer: Buyer, booking_id: str, token_hash: str,
+        reference: Callable[[], str],
+    ) -> Confirmed | Rejected:
+        """Book a basket's seats for the buyer. An expired hold still wins when every
+        one of its seats is free; else `hold_expired` names the ones taken since."""
+        hold = self._open_or_expired(hold_id, token)
+        if not hold.seats:
+            return self._reject("basket_empty", "the basket is empty; add seats before confirming", ())
+        indexes = [self.layout.index_of(s) for s in hold.seats]
+        if hold.id in self.expired_holds:
+            taken = tuple(s for s, i in zip(hold.seats, indexes, strict=True) if self._state[i] != _F)
             if taken:
-                names = tuple(self.venue.seats[i].id for i in taken)
-                return self._reject("seats_taken", f"already booked: {', '.join(names)}", names)
-            chosen: list[int] | None = list(request.seats)
+                return self._reject("hold_expired", f"the hold expired and {', '.join(taken)} "
+                                    "were taken since", taken)
+            del self.expired_holds[hold.id]
+            self._take(indexes, booking_id, _B)
         else:
-            chosen = self._best_available(request.quantity)
-            if chosen is None:
-                if self.available == 0:
-                    message = "sold out"
-                else:
-                    message = f"only {self.available} seat(s) left, {request.quantity} requested"
-                return self._reject("sold_out", message, ())
-        booking = Booking(booking_id, token_hash, tuple(self.venue.seats[i].id for i in chosen))
-        self._hold(booking)
-        self.available -= len(chosen)
-        return Booked(booking, self._next_change(booking.seats, BOOKED))
+            self._close(hold)
+            for i in indexes:
+                self._state[i] = _B
+                self._owner[i] = booking_id
+        booking = Booking(booking_id, token_hash, hold.seats, self._unique(reference), hold.total_price,
+                          buyer.name, buyer.email)
+        self.bookings[booking_id] = booking
+        self.references.add(booking.reference)
+        return Confirmed(hold, booking, self._next_change(hold.seats, BOOKED))
 
     def cancel(self, booking_id: str, token: str) -> Cancelled:
         booking = self.bookings.get(booking_id)
@@ -118,71 +312,136 @@ class Inventory:
         if not hmac.compare_digest(booking.token_hash, hash_token(token)):
             raise WrongToken("this token does not own the booking")
         del self.bookings[booking_id]
-        for seat_id in booking.seats:
-            i = self.venue.index[seat_id]
-            self._holder[i] = None
-            self._row_free[self.venue.seats[i].row_index] += 1
-            heapq.heappush(self._best_free, self.venue.rank_of[i])
-        self.available += len(booking.seats)
-        if len(self._best_free) > 2 * self.venue.total:
-            self._compact_best_free()
+        self._give_back([self.layout.index_of(s) for s in booking.seats])
         return Cancelled(booking, self._next_change(booking.seats, FREE))
 
-    def _hold(self, booking: Booking) -> None:
-        self.bookings[booking.id] = booking
-        for seat_id in booking.seats:
-            i = self.venue.index[seat_id]
-            if self._holder[i] is not None:
-                raise ValueError(f"seat {seat_id} held twice")
-            self._holder[i] = booking.id
-            self._row_free[self.venue.seats[i].row_index] -= 1
+    def expire_due(self, now: float) -> list[Expired]:
+        """End every open hold whose time is up (`expires_at <= now`), oldest first,
+        each as a change of its own."""
+        expired = []
+        while self._expiries and self._expiries[0][0] <= now:
+            _, hold_id = heapq.heappop(self._expiries)
+            hold = self.holds.get(hold_id)
+            if hold is None or hold.expires_at > now:
+                continue
+            self._close(hold)
+            self.expired_holds[hold_id] = hold
+            self._give_back([self.layout.index_of(s) for s in hold.seats])
+            expired.append(Expired(hold, self._next_change(hold.seats, FREE) if hold.seats else None))
+        return expired
+
+    def forget_expired(self, expired_before: float) -> int:
+        """Stop remembering holds that expired before this time (a confirm for them
+        is then 404); returns how many were forgotten."""
+        forgotten = [h for h, hold in self.expired_holds.items() if hold.expires_at < expired_before]
+        for hold_id in forgotten:
+            del self.expired_holds[hold_id]
+        return len(forgotten)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _choose(self, request: BookRequest) -> list[int] | Rejected:
+        if request.seats is not None:
+            taken = tuple(self.layout.seat_id(i) for i in request.seats if self._state[i] != _F)
+            if taken:
+                return self._reject("seats_taken", f"not available: {', '.join(taken)}", taken)
+            return list(request.seats)
+        quantity, section = request.quantity, request.section
+        free = self._free.free_in(section)
+        if quantity > free:
+            where = "" if section is None else f" in {self.layout.sections[section].name}"
+            message = f"sold out{where}" if free == 0 else f"only {free} seat(s) left{where}, {quantity} requested"
+            return self._reject("sold_out", message, ())
+        rows = self.layout.rows
+        if quantity > 1:
+            for orphan_free in (True, False):
+                found = self._free.best_block(quantity, section, orphan_free)
+                if found is not None:
+                    row_index, offset = found
+                    start = rows[row_index].start + offset
+                    return list(range(start, start + quantity))
+        # No row has `quantity` adjacent free seats: the best single seats.
+        return [rows[row_index].start + offset for row_index, offset in self._free.best_seats(quantity, section)]
+
+    def _take(self, indexes: list[int], owner: str, code: int) -> None:
+        layout, free = self.layout, self._free
+        for i in indexes:
+            self._state[i] = code
+            self._owner[i] = owner
+            row_index = layout.row_index_of(i)
+            free.take(row_index, i - layout.rows[row_index].start)
+
+    def _give_back(self, indexes: list[int]) -> None:
+        layout, free = self.layout, self._free
+        for i in indexes:
+            self._state[i] = _F
+            self._owner[i] = None
+            row_index = layout.row_index_of(i)
+            free.give_back(row_index, i - layout.rows[row_index].start)
+
+    def _restore(self, owner: str, seat_ids: Iterable[str], code: int) -> None:
+        """At load time, before the free map is built."""
+        for seat_id in seat_ids:
+            i = self.layout.index_of(seat_id)
+            if i is None or self._state[i] != _F:
+                raise ValueError(f"seat {seat_id} is unknown or taken twice")
+            self._state[i] = code
+            self._owner[i] = owner
+
+    def _open(self, hold: Hold) -> None:
+        self.holds[hold.id] = hold
+        self._holds_of_client.setdefault(hold.client, set()).add(hold.id)
+        heapq.heappush(self._expiries, (hold.expires_at, hold.id))
+
+    def _close(self, hold: Hold) -> None:
+        del self.holds[hold.id]
+        ids = self._holds_of_client[hold.client]
+        ids.discard(hold.id)
+        if not ids:
+            del self._holds_of_client[hold.client]
+
+    def _update(self, hold: Hold, seats: tuple[str, ...]) -> Hold:
+        price = sum(self.layout.price_of(self.layout.index_of(s)) for s in seats)
+        hold = replace(hold, seats=seats, total_price=price)
+        self.holds[hold.id] = hold
+        return hold
+
+    def _open_hold(self, hold_id: str, token: str) -> Hold:
+        hold = self.holds.get(hold_id)
+        if hold is None:
+            raise UnknownHold(f"no open hold {hold_id[:64]!r}")
+        _check_token(hold, token)
+        return hold
+
+    def _open_or_expired(self, hold_id: str, token: str) -> Hold:
+        hold = self.holds.get(hold_id) or self.expired_holds.get(hold_id)
+        if hold is None:
+            raise UnknownHold(f"no hold {hold_id[:64]!r}")
+        _check_token(hold, token)
+        return hold
+
+    def _seat_ids(self, indexes: list[int]) -> tuple[str, ...]:
+        return tuple(self.layout.seat_id(i) for i in indexes)
+
+    def _price(self, indexes: list[int]) -> int:
+        return sum(self.layout.price_of(i) for i in indexes)
+
+    def _unique(self, reference: Callable[[], str]) -> str:
+        """References come from the shell (randomness is not a rule); one already
+        used in this show is asked for again."""
+        candidate = reference()
+        while candidate in self.references:
+            candidate = reference()
+        return candidate
 
     def _next_change(self, seat_ids: tuple[str, ...], state: str) -> Change:
         self.version += 1
-        return Change(self.version, {seat_id: state for seat_id in seat_ids}, self.available)
+        return Change(self.show, self.version, dict.fromkeys(seat_ids, state), self.available)
 
     def _reject(self, error: str, message: str, unavailable: tuple[str, ...]) -> Rejected:
         return Rejected(error, message, unavailable, self.available, self.version)
 
-    def _best_available(self, quantity: int) -> list[int] | None:
-        if quantity > self.available:
-            return None
-        if quantity > 1:
-            for row_index, free in enumerate(self._row_free):
-                if free >= quantity:
-                    block = self._best_block(row_index, quantity)
-                    if block is not None:
-                        return block
-        return self._best_free_seats(quantity)
 
-    def _best_free_seats(self, quantity: int) -> list[int]:
-        """Pops the `quantity` best free seats (there are at least that many: every
-        free seat has at least one entry in the heap); the caller books them."""
-        heap, order, chosen = self._best_free, self.venue.best_order, []
-        while len(chosen) < quantity:
-            seat_index = order[heapq.heappop(heap)]
-            # Stale entries: booked by name since they were pushed, or a duplicate
-            # of a seat freed twice (it is then already in `chosen`).
-            if self._holder[seat_index] is None and seat_index not in chosen:
-                chosen.append(seat_index)
-        return chosen
-
-    def _compact_best_free(self) -> None:
-        self._best_free = sorted({self.venue.rank_of[i] for i, h in enumerate(self._holder) if h is None})
-
-    def _best_block(self, row_index: int, quantity: int) -> list[int] | None:
-        """The run of `quantity` adjacent free seats in the row closest to its middle."""
-        row = self.venue.rows[row_index]
-        middle = self.venue.row_middle(row_index)
-        best_start, best_distance = None, float("inf")
-        run = 0
-        for offset, seat_index in enumerate(row):
-            run = run + 1 if self._holder[seat_index] is None else 0
-            if run >= quantity:
-                start = offset - quantity + 1  # 0-based; seat number is start + 1
-                distance = abs(start + 1 + (quantity - 1) / 2 - middle)
-                if distance < best_distance:
-                    best_start, best_distance = start, distance
-        if best_start is None:
-            return None
-        return list(row[best_start : best_start + quantity])
+def _check_token(hold: Hold, token: str) -> None:
+    if not hmac.compare_digest(hold.token_hash, hash_token(token)):
+        raise WrongToken("this token does not own the hold")

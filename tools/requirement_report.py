@@ -73,6 +73,16 @@ NAMED_REQS = {
     "packaging": "The image installs with scripts/install-deps; README, CI and the image run scripts/test.",
     "page-access": "Every seat is a labelled button, bookable by keyboard; the page fits a 360 px wide phone.",
     "page-budget": "The page starts on brython.js alone, within 500 KB on the wire (its start time: bench/page.py).",
+    # Contract Part 2 (issue 8): shows, holds and checkout.
+    "shows": "Several shows, each with its own seats, versions, stream, holds and bookings; admin-only creation.",
+    "layouts": "Layouts of sections and rows of any length, with prices and accessible seats, up to 100,000 seats.",
+    "holds": "A basket holds seats all or nothing; add, remove one, release, read; others see them held.",
+    "hold-expiry": "A hold expires --hold-seconds after creation as a change like any other; a late confirm "
+                   "wins only if its seats are untouched.",
+    "checkout": "Confirming a basket with name and email books its seats; expiry and confirm: exactly one wins.",
+    "references": "Every booking has a short readable reference, unique in its show.",
+    "compact-snapshot": "/shows/{show}/seats and its stream's snapshot: one letter a seat, 50,000 seats in 64 KB.",
+    "migration": "A database written by the single-venue version opens with its venue and bookings as show main.",
 }
 
 # Ids that tests may carry without being required (reported, never "untested").
