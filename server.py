@@ -8,7 +8,8 @@ import signal
 import sys
 
 from app.config import parse_config
-from app.seat_server import SeatServer
+from app.store import StorageUnavailable
+from application import ConfigurationError, SeatServer
 
 
 async def main(argv: list[str]) -> int:
@@ -20,7 +21,11 @@ async def main(argv: list[str]) -> int:
     access.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("seats.access").addHandler(access)
     logging.getLogger("seats.access").propagate = False
-    server = SeatServer(config)
+    try:
+        server = SeatServer(config)
+    except (ConfigurationError, StorageUnavailable) as error:
+        logging.getLogger("seats").error("%s", error)
+        return 2
     server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

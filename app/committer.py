@@ -1,7 +1,7 @@
 """Group commit: many decisions, one SQLite transaction, one fsync.
 
-Bookings are decided in memory under the booking lock, which then hands their
-writes here and releases the lock without waiting for the disk. Writes queue up
+Decisions are made in memory under their show's lock, which then hands the
+domain's results here and releases the lock without waiting for the disk. Writes queue up
 while the previous batch is being committed on the writer thread; the next
 batch takes all of them at once. Each caller awaits the future of its batch and
 answers only once that batch is durable.
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
-from app.store import Write
+from app.store import Record
 from booking.inventory import Change
 
 log = logging.getLogger("seats.commit")
@@ -28,7 +28,7 @@ class StorageFailed(Exception):
 class GroupCommitter:
     def __init__(
         self,
-        commit: Callable[[Sequence[Write]], None],
+        commit: Callable[[Sequence[Record]], None],
         executor: Executor,
         on_committed: Callable[[Change], None],
         on_failure: Callable[[BaseException], None],
@@ -37,23 +37,22 @@ class GroupCommitter:
         self._executor = executor
         self._on_committed = on_committed
         self._on_failure = on_failure
-        self._writes: list[Write] = []
-        self._changes: list[Change] = []
+        self._records: list[Record] = []
         self._next: asyncio.Future[None] | None = None  # the batch being filled
         self._in_flight: asyncio.Future[None] | None = None  # the batch being written
         self._broken: BaseException | None = None
         self.batches = 0
         self.largest_batch = 0
 
-    def submit(self, writes: Sequence[Write], changes: Sequence[Change]) -> asyncio.Future[None]:
-        """Queue writes (call this under the booking lock, in decision order).
-        The future resolves once they, and everything queued before, are durable."""
+    def submit(self, records: Sequence[Record]) -> asyncio.Future[None]:
+        """Queue records (call this under the show's lock, in decision order).
+        The future resolves once they, and everything queued before, are durable;
+        then each record's change, if it has one, goes to `on_committed`."""
         if self._broken is not None:
             return _failed(self._broken)
-        if not writes:
+        if not records:
             return self.barrier()
-        self._writes.extend(writes)
-        self._changes.extend(changes)
+        self._records.extend(records)
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             if self._in_flight is None:
@@ -85,8 +84,8 @@ class GroupCommitter:
     async def _write_batches(self) -> None:
         loop = asyncio.get_running_loop()
         while self._next is not None:
-            batch, self._in_flight, self._next = self._writes, self._next, None
-            changes, self._writes, self._changes = self._changes, [], []
+            batch, self._in_flight, self._next = self._records, self._next, None
+            self._records = []
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
             try:
@@ -95,8 +94,10 @@ class GroupCommitter:
                 log.exception("commit of %d writes failed", len(batch))
                 self._fail_everything(error)
                 return
-            for change in changes:
-                self._on_committed(change)
+            for record in batch:
+                change = getattr(record, "change", None)
+                if change is not None:
+                    self._on_committed(change)
             self._in_flight.set_result(None)
             self._in_flight = None
 
@@ -109,7 +110,7 @@ class GroupCommitter:
             if future is not None and not future.done():
                 future.set_exception(failure)
         self._in_flight = self._next = None
-        self._writes, self._changes = [], []
+        self._records = []
         self._on_failure(failure)
 
 

@@ -8,6 +8,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from booking.layout import MAX_SEATS
+
 
 @dataclass(frozen=True)
 class Config:
@@ -15,9 +17,14 @@ class Config:
     port: int = 8888
     seats: int = 100
     row_size: int = 10
+    layout: str = ""
     db: str = "data/seats.db"
     heartbeat: float = 15.0
     max_per_booking: int = 10
+    hold_seconds: float = 600.0
+    max_holds_per_client: int = 20
+    late_confirm_seconds: float = 3600.0
+    admin_token: str = ""
     max_streams: int = 10_000
     max_backlog: int = 1_048_576
     rate_limit: float = 0.0
@@ -33,11 +40,16 @@ class Config:
 HELP = {
     "host": "address to listen on",
     "port": "TCP port",
-    "seats": "seats in a new venue (ignored for an existing database)",
-    "row_size": "seats per row in a new venue (ignored for an existing database)",
+    "seats": "seats of the default show 'main' in a new database (rows A, B, ...; at most 100000)",
+    "row_size": "seats per row of the default show in a new database",
+    "layout": "a JSON file with the default show's layout ({\"sections\": [...]}); replaces --seats/--row-size",
     "db": "SQLite file, or :memory: for tests and demos",
     "heartbeat": "seconds between ': ping' comments on event streams",
-    "max_per_booking": "most seats one booking may take",
+    "max_per_booking": "most seats one booking or one basket may take",
+    "hold_seconds": "seconds a hold lasts, counted from its creation",
+    "max_holds_per_client": "open holds one client address may have at once (this process)",
+    "late_confirm_seconds": "how long after its expiry a hold may still be confirmed if its seats are free",
+    "admin_token": "bearer token for admin calls (POST /shows); empty turns them off",
     "max_streams": "most open /events streams; one more gets 503",
     "max_backlog": "bytes a stream may have unsent before it is dropped",
     "rate_limit": "bookings per second per client address (0 = no limit)",
@@ -46,7 +58,9 @@ HELP = {
     "log_format": "access log lines as 'text' or 'json'",
 }
 
-POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat"}
+POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat", "hold_seconds",
+            "max_holds_per_client"}
+
 
 
 def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:
@@ -72,7 +86,9 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
     for name in POSITIVE:
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    for name in ("rate_limit", "shutdown_timeout"):
+    if args.seats > MAX_SEATS:
+        parser.error(f"--seats must be at most {MAX_SEATS} (a show's limit)")
+    for name in ("rate_limit", "shutdown_timeout", "late_confirm_seconds"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must not be negative")
     return Config(**vars(args))

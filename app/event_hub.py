@@ -1,13 +1,13 @@
-"""Fan-out of committed changes to every open `/events` stream."""
+"""Fan-out of one show's committed changes to every open event stream of that show."""
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable
 from itertools import islice
 from typing import Protocol
 
+from app.contract_json import seats_event_data
 from app.seat_board import SeatBoard
 from app.sse import PING, encode_event, encode_retry
 from booking.inventory import Change
@@ -25,11 +25,7 @@ class Subscriber(Protocol):
 
 
 def encode_change(change: Change) -> bytes:
-    data = json.dumps(
-        {"version": change.version, "available": change.available, "changed": change.changed},
-        separators=(",", ":"),
-    )
-    return encode_event(data, "seats", str(change.version))
+    return encode_event(seats_event_data(change), "seats", str(change.version))
 
 
 class EventHub:
@@ -51,14 +47,15 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def opening(self, last_event_id: str | None) -> list[bytes]:
+    def opening(self, last_event_id: str | None, compact: bool = False) -> list[bytes]:
         """What a new stream starts with: `retry:`, then the missed events if we still
-        have them all, else a snapshot. Send it, then `add` the subscriber, with no
+        have them all, else a snapshot (Part 2's compact one for `/shows/{show}/events`,
+        Part 1's verbose one for `/events`). Send it, then `add` the subscriber, with no
         await in between, so no event falls in the gap. The pieces are the hub's
         own shared bytes objects, so thousands of streams opening at one version
         share one snapshot in memory."""
         missed = self.events_after(last_event_id)
-        return [self._retry, *(missed if missed is not None else [self.board.snapshot_event()])]
+        return [self._retry, *(missed if missed is not None else [self.board.snapshot_event(compact)])]
 
     def add(self, subscriber: Subscriber) -> None:
         self._subscribers.add(subscriber)
@@ -67,6 +64,8 @@ class EventHub:
         self._subscribers.discard(subscriber)
 
     def publish(self, change: Change) -> None:
+        """A change is durable: the board takes it, then every stream, in version order."""
+        self.board.apply(change)
         event = encode_change(change)
         self._log.append((change.version, event))
         self._send_to_all(event)

@@ -33,10 +33,10 @@ class EventStream:
     the client going away."""
 
     __slots__ = ("_backlog", "_chunked", "_closed", "_ending", "_fd", "_limit", "_loop", "_on_close", "_pending",
-                 "_sock", "opened", "remote")
+                 "_sock", "opened", "path", "remote")
 
     def __init__(self, sock: socket.socket, chunked: bool, max_backlog: int,
-                 on_close: Callable[[EventStream], None], remote: str) -> None:
+                 on_close: Callable[[EventStream], None], remote: str, path: str = "/events") -> None:
         self._sock = sock
         self._fd = sock.fileno()
         self._loop = asyncio.get_running_loop()
@@ -49,6 +49,7 @@ class EventStream:
         self._ending = False
         self.opened = time.monotonic()
         self.remote = remote
+        self.path = path
         sock.setblocking(False)
         self._loop.add_reader(self._fd, self._on_readable)
 

@@ -1,46 +1,55 @@
-"""The committed picture of the venue, as `GET /seats` and stream snapshots show it."""
+"""The committed picture of a show, as snapshots show it: one letter a seat."""
 
 from __future__ import annotations
 
-import json
+import gzip
 
+from app.contract_json import compact_snapshot, verbose_snapshot
 from app.sse import encode_event
-from booking.inventory import FREE, Change
-from booking.venue import Venue
+from booking.inventory import STATE_CODES, Change
+from booking.layout import Layout
+
+GZIP_LEVEL = 6
 
 
 class SeatBoard:
     """Follows committed changes only, so no client ever sees a decision that the
-    disk might still lose. The snapshot is encoded once per version and shared."""
+    disk might still lose. Each snapshot form (Part 1's verbose one, Part 2's
+    compact one, gzipped or not, as JSON or as an SSE event) is built at most once
+    per version and shared by every reader."""
 
-    def __init__(self, venue: Venue, states: list[str], version: int) -> None:
-        self.venue = venue
+    def __init__(self, layout: Layout, codes: bytes, version: int) -> None:
+        self.layout = layout
         self.version = version
-        self._states = list(states)
-        self.available = self._states.count(FREE)
-        self._snapshot_json: str | None = None
-        self._snapshot_event: bytes | None = None
+        self._codes = bytearray(codes)
+        self.available = self._codes.count(b"f")
+        self._cache: dict[tuple[str, bool], bytes] = {}
 
     def apply(self, change: Change) -> None:
+        codes, index_of = self._codes, self.layout.index_of
         for seat_id, state in change.changed.items():
-            self._states[self.venue.index[seat_id]] = state
+            codes[index_of(seat_id)] = ord(STATE_CODES[state])
         self.version = change.version
         self.available = change.available
-        self._snapshot_json = self._snapshot_event = None
+        self._cache.clear()
 
-    def snapshot_json(self) -> str:
-        if self._snapshot_json is None:
-            seats = [
-                {"id": seat.id, "row": seat.row, "number": seat.number, "state": state}
-                for seat, state in zip(self.venue.seats, self._states, strict=False)
-            ]
-            self._snapshot_json = json.dumps(
-                {"version": self.version, "total": self.venue.total, "available": self.available, "seats": seats},
-                separators=(",", ":"),
-            )
-        return self._snapshot_json
+    def snapshot_json(self, compact: bool) -> bytes:
+        return self._cached("json", compact, self._build_json)
 
-    def snapshot_event(self) -> bytes:
-        if self._snapshot_event is None:
-            self._snapshot_event = encode_event(self.snapshot_json(), "snapshot", str(self.version))
-        return self._snapshot_event
+    def snapshot_gzip(self, compact: bool) -> bytes:
+        return self._cached("gzip", compact, lambda c: gzip.compress(self.snapshot_json(c), GZIP_LEVEL, mtime=0))
+
+    def snapshot_event(self, compact: bool) -> bytes:
+        return self._cached("event", compact, lambda c: encode_event(
+            self.snapshot_json(c).decode("utf-8"), "snapshot", str(self.version)))
+
+    def _cached(self, form: str, compact: bool, build) -> bytes:
+        key = (form, compact)
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = build(compact)
+        return value
+
+    def _build_json(self, compact: bool) -> bytes:
+        build = compact_snapshot if compact else verbose_snapshot
+        return build(self.layout, bytes(self._codes), self.version, self.available).encode("utf-8")

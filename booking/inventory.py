@@ -202,10 +202,11 @@ class Inventory:
             heapq.heappop(self._expiries)
         return self._expiries[0][0] if self._expiries else None
 
-    def open_holds_of(self, client: str, now: float) -> int:
-        """Baskets this client has open; a hold past its expiry does not count, even
-        before it is swept."""
-        return sum(1 for hold_id in self._holds_of_client.get(client, ()) if self.holds[hold_id].expires_at > now)
+    def open_holds_of(self, client: str, now: float) -> list[float]:
+        """When each basket this client has open expires; a hold past its expiry is
+        not open, even before it is swept."""
+        return [expires_at for hold_id in self._holds_of_client.get(client, ())
+                if (expires_at := self.holds[hold_id].expires_at) > now]
 
     def knows_hold(self, hold_id: str) -> bool:
         return hold_id in self.holds or hold_id in self.expired_holds
@@ -332,8 +333,13 @@ class Inventory:
 
     def forget_expired(self, expired_before: float) -> int:
         """Stop remembering holds that expired before this time (a confirm for them
-        is then 404); returns how many were forgotten."""
-        forgotten = [h for h, hold in self.expired_holds.items() if hold.expires_at < expired_before]
+        is then 404); returns how many were forgotten. Holds are remembered in the
+        order they expired, so this stops at the first one to keep."""
+        forgotten = []
+        for hold_id, hold in self.expired_holds.items():
+            if hold.expires_at >= expired_before:
+                break
+            forgotten.append(hold_id)
         for hold_id in forgotten:
             del self.expired_holds[hold_id]
         return len(forgotten)

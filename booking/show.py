@@ -10,6 +10,7 @@ from booking.errors import InvalidRequest
 from booking.layout import Layout, parse_layout
 
 DEFAULT_SHOW = "main"
+DEFAULT_SHOW_NAME = "Main"
 MAX_SHOW_NAME = 200
 _SHOW_ID = re.compile(r"[a-z0-9-]{1,64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")

@@ -1,12 +1,33 @@
-"""What every handler shares: security headers and the contract's JSON error shape."""
+"""What every handler shares: security headers, the contract's JSON error shape,
+the one table that maps service errors to HTTP statuses, and reading JSON bodies."""
 
 from __future__ import annotations
 
-import json
+import hmac
 from http import HTTPStatus
 from typing import Any
 
 import tornado.web
+
+from app import contract_json
+from app.box_office import BoxOffice
+from app.committer import StorageFailed
+from app.contract_json import Reply
+from app.keyed_replies import IdempotencyConflict
+from app.rate_limit import RateLimiter, retry_after_header
+from app.show_sales import ShuttingDown, TooManyHolds
+from booking.errors import (
+    BookingError,
+    InvalidRequest,
+    SeatNotInHold,
+    ShowExists,
+    UnknownBooking,
+    UnknownHold,
+    UnknownShow,
+    WrongToken,
+)
+from booking.idempotency import validate_key
+from booking.requests import decode_json_body
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self'; "
@@ -14,12 +35,14 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'"
 )
 
+# Status -> the contract's `error` code, for errors raised by status alone.
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "idempotency_key_reused",
@@ -27,6 +50,32 @@ ERROR_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+# Service and domain errors -> HTTP status, in one place. Handlers just let them
+# propagate; `write_error` answers them. A domain error's code is its own.
+SERVICE_ERRORS: dict[type[Exception], int] = {
+    InvalidRequest: 400,
+    WrongToken: 403,
+    UnknownShow: 404,
+    UnknownBooking: 404,
+    UnknownHold: 404,
+    SeatNotInHold: 404,
+    ShowExists: 409,
+    IdempotencyConflict: 422,
+    TooManyHolds: 429,
+    StorageFailed: 500,
+    ShuttingDown: 503,
+}
+
+MAX_BODY_BYTES = 16 * 1024
+# Bodies up to this size are read (and thrown away) so the client gets a clean
+# 413 instead of a reset; only a declared length beyond it is cut off at once.
+MAX_DISCARDED_BYTES = 64 * 1024 * 1024
+# An empty body means `{}`. Besides "no Content-Type" (a bare browser fetch), some
+# HTTP clients (Tornado's among them) label every bodiless POST as a form; an
+# empty form carries nothing to misread, and a cross-site form is refused by the
+# Origin check before this point.
+BODYLESS_TYPES = {"", "application/json", "application/x-www-form-urlencoded"}
 
 
 class ApiError(tornado.web.HTTPError):
@@ -37,6 +86,25 @@ class ApiError(tornado.web.HTTPError):
         self.code = code or ERROR_CODES.get(status, "error")
         self.message = message
         self.headers = headers or {}
+
+
+def service_error(error: BaseException) -> ApiError | None:
+    """The answer to a service or domain error, or None for anything else (a bug: 500)."""
+    status = next((SERVICE_ERRORS[cls] for cls in type(error).__mro__ if cls in SERVICE_ERRORS), None)
+    if status is None:
+        return None
+    code = error.code if isinstance(error, BookingError) else ERROR_CODES[status]
+    message = str(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, IdempotencyConflict):
+        message = "this Idempotency-Key was used with a different body"
+    elif isinstance(error, ShuttingDown):
+        message, headers = "server is shutting down; try again shortly", {"Retry-After": "1"}
+    elif isinstance(error, StorageFailed):
+        message, code = "the request could not be saved; nothing was changed", "storage_failed"
+    elif isinstance(error, TooManyHolds):
+        headers = {"Retry-After": retry_after_header(error.retry_after)}
+    return ApiError(status, message, code, headers)
 
 
 def set_security_headers(handler: tornado.web.RequestHandler) -> None:
@@ -51,17 +119,28 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         set_security_headers(self)
 
-    def write_json(self, body: str, status: int = 200) -> None:
+    def write_json(self, body: str | bytes, status: int = 200) -> None:
         """Bodies arrive already encoded, so idempotent repeats are byte-identical."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(body)
 
+    def write_reply(self, reply: Reply) -> None:
+        self.write_json(reply.body, reply.status)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Service errors are answers, not server faults: no traceback for them."""
+        if service_error(value) is None:
+            super().log_exception(typ, value, tb)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
+        if error is not None and not isinstance(error, ApiError):
+            error = service_error(error) or error
         if isinstance(error, ApiError):
-            code, message = error.code, error.message
+            status_code, code, message = error.status_code, error.code, error.message
+            self.set_status(status_code)
             for name, value in error.headers.items():
                 self.set_header(name, value)
         else:
@@ -71,7 +150,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 message = "internal server error"
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.implemented_methods()))
-        self.write_json(json.dumps({"error": code, "message": message}), status_code)
+        self.write_json(contract_json.error(code, message), status_code)
 
     @classmethod
     def implemented_methods(cls) -> list[str]:
@@ -88,6 +167,78 @@ class BaseHandler(tornado.web.RequestHandler):
         own = f"{self.request.protocol}://{self.request.host}"
         if origin != own and origin not in allowed:
             raise ApiError(403, f"requests from origin {origin[:100]!r} are not allowed", "forbidden_origin")
+
+    def bearer_token(self, what: str) -> str:
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, f"send Authorization: Bearer <token> from the {what}",
+                           headers={"WWW-Authenticate": 'Bearer realm="seats"'})
+        return token.strip()
+
+    def check_admin(self) -> None:
+        """`Authorization: Bearer <--admin-token>`; 403 when none is configured."""
+        admin_token = self.settings.get("admin_token", "")
+        if not admin_token:
+            raise ApiError(403, "admin calls are turned off: start the server with --admin-token")
+        token = self.bearer_token("server's --admin-token")
+        if not hmac.compare_digest(token.encode(), admin_token.encode()):
+            raise ApiError(403, "wrong admin token")
+
+
+@tornado.web.stream_request_body
+class JsonCommandHandler(BaseHandler):
+    """A POST or DELETE: same-origin check, at most MAX_BODY_BYTES of JSON (an
+    empty body is `{}`), other content types refused, an optional idempotency key.
+    Requests that take seats (`rate_limited`) count against `--rate-limit`."""
+
+    rate_limited = False
+    max_body_bytes = MAX_BODY_BYTES
+
+    def initialize(self, box_office: BoxOffice, rate_limiter: RateLimiter) -> None:
+        self.box_office = box_office
+        self.rate_limiter = rate_limiter
+
+    def prepare(self) -> None:
+        if self.rate_limited:
+            wait = self.rate_limiter.retry_after(self.request.remote_ip or "")
+            if wait:
+                raise ApiError(429, "too many bookings from this address; slow down",
+                               headers={"Retry-After": retry_after_header(wait)})
+        self.check_same_origin()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_DISCARDED_BYTES:
+            raise ApiError(413, f"body must be at most {self.max_body_bytes} bytes")
+        self.request.connection.set_max_body_size(MAX_DISCARDED_BYTES)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size <= self.max_body_bytes:
+            self._chunks.append(chunk)
+
+    def json_body(self) -> object:
+        if self._size > self.max_body_bytes:
+            raise ApiError(413, f"body must be at most {self.max_body_bytes} bytes")
+        raw = b"".join(self._chunks)
+        content_type = self.request.headers.get("Content-Type")
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if not raw and media_type in BODYLESS_TYPES:
+            return {}
+        if content_type is None:
+            raise ApiError(415, "send the body as application/json")
+        if media_type != "application/json":
+            raise ApiError(415, f"content type {content_type[:100]!r} is not accepted; use application/json")
+        return decode_json_body(raw)
+
+    def idempotency_key(self) -> str | None:
+        key = self.request.headers.get("Idempotency-Key")
+        return None if key is None else validate_key(key)
+
+    @property
+    def scope(self) -> str:
+        """What an idempotency key belongs to: this method and path."""
+        return f"{self.request.method} {self.request.path}"
 
 
 class NotFoundHandler(BaseHandler):

@@ -1,4 +1,5 @@
-"""`GET /events`: one long-lived Server-Sent Events stream per client."""
+"""`GET /events` and `GET /shows/{show}/events`: one long-lived Server-Sent Events
+stream per client, for one show."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Callable
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
+from app.box_office import BoxOffice
 from app.event_hub import EventHub
 from app.event_stream import EventStream
+from booking.show import DEFAULT_SHOW
 from handlers.base import ApiError, BaseHandler
 
 # Kernel buffering per stream: small, so a client that stops reading shows up in
@@ -19,17 +22,19 @@ SOCKET_SEND_BUFFER = 16 * 1024
 
 
 class EventStreamHandler(BaseHandler):
-    def initialize(self, hub: EventHub, max_streams: int, max_backlog: int,
-                   on_stream_closed: Callable[[EventStream], None]) -> None:
-        self.hub = hub
+    def initialize(self, box_office: BoxOffice, compact: bool, max_streams: int, max_backlog: int,
+                   on_stream_closed: Callable[[EventHub, EventStream], None]) -> None:
+        self.box_office = box_office
+        self.compact = compact
         self.max_streams = max_streams
         self.max_backlog = max_backlog
         self.on_stream_closed = on_stream_closed
 
-    async def get(self) -> None:
-        if self.settings.get("shutting_down"):
+    async def get(self, show_id: str = DEFAULT_SHOW) -> None:
+        hub = self.box_office.sales(show_id).hub
+        if self.box_office.closing:
             raise ApiError(503, "server is shutting down", headers={"Retry-After": "5"})
-        if self.hub.subscriber_count >= self.max_streams:
+        if self.box_office.streams_open() >= self.max_streams:
             raise ApiError(503, "too many open event streams; retry later", "too_many_streams",
                            headers={"Retry-After": "5"})
         self.set_header("Content-Type", "text/event-stream")
@@ -45,11 +50,12 @@ class EventStreamHandler(BaseHandler):
             await self.flush()  # the headers, by Tornado; the body is ours
         except StreamClosedError:
             return
-        stream = EventStream(self._take_socket(), chunked, self.max_backlog, self.on_stream_closed,
-                             self.request.remote_ip)
+        stream = EventStream(self._take_socket(), chunked, self.max_backlog,
+                             lambda closed: self.on_stream_closed(hub, closed), self.request.remote_ip,
+                             self.request.path)
         # No await between the opening and `add`: no event can fall in the gap.
-        if stream.open(self.hub.opening(last_event_id)):
-            self.hub.add(stream)
+        if stream.open(hub.opening(last_event_id, self.compact)):
+            hub.add(stream)
 
     def _keep_alive_header_despite_close_request(self) -> None:
         """REQ-3 asks for `Connection: keep-alive` on every stream, but Tornado answers

@@ -9,7 +9,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from app.config import Config
-from app.seat_server import SeatServer
+from application import SeatServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from app.config import Config
-from app.seat_server import SeatServer
+from application import SeatServer
 from tests.http.conftest import body_of
 from tests.support.sse import EventStreamClient
 

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from app.seat_server import SeatServer
-from app.store import SeatStore
+from app.sqlite_store import SqliteStore as SeatStore
+from application import SeatServer
 from tests.http.conftest import body_of
 from tests.support.sse import EventStreamClient
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.config import Config
-from app.seat_server import SeatServer
+from application import SeatServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -50,13 +51,14 @@ class Recorder:
         self.batches: list[list[str]] = []
         self.fail_next = False
 
-    def commit(self, writes) -> None:
+    def commit(self, records) -> None:
+        names = [record.name for record in records]
         if self.fail_next:
             self.fail_next = False
-            self.timeline.append(("commit failed", list(writes)))
+            self.timeline.append(("commit failed", names))
             raise OSError("disk full")
-        self.batches.append(list(writes))
-        self.timeline.append(("committed", list(writes)))
+        self.batches.append(names)
+        self.timeline.append(("committed", names))
 
     def on_committed(self, change: Change) -> None:
         self.timeline.append(("published", change.version))
@@ -66,7 +68,19 @@ class Recorder:
 
 
 def change(version: int) -> Change:
-    return Change(version, {f"A{version}": "booked"}, 100 - version)
+    return Change("main", version, {f"A{version}": "booked"}, 100 - version)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A record to commit, named so the test can see which batch took it."""
+
+    name: str
+    change: Change | None
+
+
+def written(name: str, version: int | None = None) -> Written:
+    return Written(name, None if version is None else change(version))
 
 
 def run(scenario: Callable[[], object]) -> None:
@@ -84,12 +98,12 @@ def test_writes_submitted_while_a_batch_is_in_flight_go_together_in_the_next_bat
         # Arrange
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
-        first = committer.submit(["w1"], [change(1)])
+        first = committer.submit([written("w1", 1)])
         first_job = await executor.next_job()
 
         # Act
-        second = committer.submit(["w2"], [change(2)])
-        third = committer.submit(["w3", "w4"], [change(3), change(4)])
+        second = committer.submit([written("w2", 2)])
+        third = committer.submit([written("w3", 3), written("w4", 4)])
         first_job.run()
         await first
         (await executor.next_job()).run()
@@ -110,7 +124,7 @@ def test_submit_resolves_only_after_its_batch_is_committed():
         # Arrange
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
-        submitted = committer.submit(["w1"], [change(1)])
+        submitted = committer.submit([written("w1", 1)])
 
         # Act
         job = await executor.next_job()
@@ -132,9 +146,9 @@ def test_changes_are_published_in_order_after_their_commit_and_never_before():
         # Arrange
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
-        first = committer.submit(["w1"], [change(1)])
+        first = committer.submit([written("w1", 1)])
         first_job = await executor.next_job()
-        second = committer.submit(["w2", "w3"], [change(2), change(3)])
+        second = committer.submit([written("w2", 2), written("w3", 3)])
 
         # Act
         published_before_commit = list(recorder.timeline)
@@ -163,14 +177,14 @@ def test_a_failing_commit_fails_its_batch_the_queued_batch_and_every_submit_unti
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
         recorder.fail_next = True
-        failing = committer.submit(["w1"], [change(1)])
+        failing = committer.submit([written("w1", 1)])
         job = await executor.next_job()
-        queued = committer.submit(["w2"], [change(2)])
+        queued = committer.submit([written("w2", 2)])
 
         # Act
         job.run()
         outcomes = await asyncio.gather(failing, queued, return_exceptions=True)
-        later = committer.submit(["w3"], [change(3)])
+        later = committer.submit([written("w3", 3)])
         barrier = committer.barrier()
 
         # Assert
@@ -195,14 +209,14 @@ def test_after_reset_writes_are_committed_again():
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
         recorder.fail_next = True
-        failing = committer.submit(["lost"], [change(1)])
+        failing = committer.submit([written("lost", 1)])
         (await executor.next_job()).run()
         with pytest.raises(StorageFailed):
             await failing
 
         # Act
         committer.reset()
-        retried = committer.submit(["w1"], [change(1)])
+        retried = committer.submit([written("w1", 1)])
         (await executor.next_job()).run()
         await retried
 
@@ -220,12 +234,12 @@ def test_barrier_waits_for_everything_queued_before_it():
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
         idle_barrier = committer.barrier()
-        in_flight = committer.submit(["w1"], [change(1)])
+        in_flight = committer.submit([written("w1", 1)])
         first_job = await executor.next_job()
         during_first = committer.barrier()
-        queued = committer.submit(["w2"], [change(2)])
+        queued = committer.submit([written("w2", 2)])
         during_queue = committer.barrier()
-        empty_submit = committer.submit([], [])
+        empty_submit = committer.submit([])
 
         # Act
         first_job.run()
@@ -250,7 +264,7 @@ def test_drain_returns_once_everything_queued_is_durable_and_swallows_a_failure(
         recorder, executor = Recorder(), ManualExecutor()
         committer = committer_with(recorder, executor)
         recorder.fail_next = True
-        failing = committer.submit(["w1"], [change(1)])
+        failing = committer.submit([written("w1", 1)])
         draining = asyncio.ensure_future(committer.drain())
         job = await executor.next_job()
 

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_CODE = [ROOT / "server.py", *sorted((ROOT / "app").rglob("*.py")),
+SERVER_CODE = [ROOT / "server.py", ROOT / "application.py", *sorted((ROOT / "app").rglob("*.py")),
                *sorted((ROOT / "booking").rglob("*.py")), *sorted((ROOT / "handlers").rglob("*.py"))]
-OWN_PACKAGES = {"app", "booking", "handlers"}
+OWN_PACKAGES = {"app", "booking", "handlers", "application"}
+# Each layer may import only the layers below it: the domain core, the shell
+# (services, storage, streams), the handlers, then the composition root.
+LAYERS = ["booking", "app", "handlers", "application", "server"]
 
 
 def imported_top_level_modules(path: Path) -> set[str]:
@@ -49,3 +52,18 @@ def test_runtime_requirements_are_exactly_tornado_and_brython_pinned():
 def test_the_booking_rules_do_not_import_tornado():
     for path in sorted((ROOT / "booking").rglob("*.py")):
         assert "tornado" not in imported_top_level_modules(path), path
+
+
+@pytest.mark.req("REQ-1")
+def test_no_import_runs_back_up_the_layers():
+    def layer_of(path: Path) -> str:
+        return path.relative_to(ROOT).parts[0].removesuffix(".py")
+
+    upward = []
+    for path in SERVER_CODE:
+        below = LAYERS.index(layer_of(path))
+        for module in imported_top_level_modules(path) & set(LAYERS):
+            if LAYERS.index(module) > below:
+                upward.append(f"{path.relative_to(ROOT)} imports {module}")
+
+    assert upward == []

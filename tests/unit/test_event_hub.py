@@ -10,8 +10,8 @@ from app.event_hub import EventHub, encode_change
 from app.seat_board import SeatBoard
 from app.sse import PING, encode_retry
 from booking.inventory import Change, Inventory, hash_token
+from booking.layout import Layout
 from booking.requests import BookRequest
-from booking.venue import Venue
 
 
 class FakeSubscriber:
@@ -31,33 +31,34 @@ class FakeSubscriber:
         self.ended = True
 
 
-def committed_changes(count: int) -> tuple[Venue, list[Change]]:
+def committed_changes(count: int) -> tuple[Layout, list[Change]]:
     """`count` real one-seat bookings, versions 1..count."""
-    venue = Venue(20, 5)
-    inventory = Inventory(venue)
-    changes = [inventory.book(BookRequest(1), f"b{n}", hash_token("t")).change for n in range(count)]
+    venue = Layout.grid(20, 5)
+    inventory = Inventory("main", venue)
+    changes = [inventory.book(BookRequest(1), f"b{n}", hash_token("t"), lambda n=n: f"R{n}").change
+               for n in range(count)]
     return venue, changes
 
 
 def hub_at(version: int, replay_limit: int = 100) -> tuple[EventHub, list[Change]]:
     """A hub whose board and history are at `version`, as after a restart."""
     venue, changes = committed_changes(version)
-    board = SeatBoard(venue, ["free"] * venue.total, 0)
+    board = SeatBoard(venue, b"f" * venue.total, 0)
     for change in changes:
         board.apply(change)
     return EventHub(board, history=changes, replay_limit=replay_limit), changes
 
 
 def commit(hub: EventHub, change: Change) -> None:
-    """What the server does once a batch is durable: board first, then the streams."""
-    hub.board.apply(change)
+    """What the broadcast does once a batch is durable (the hub updates its board
+    first, then the streams)."""
     hub.publish(change)
 
 
 @pytest.mark.req("sse-format")
 def test_seats_event_carries_version_available_and_changed_seats_with_the_version_as_id():
     # Arrange
-    change = Change(8, {"A5": "booked"}, 92)
+    change = Change("main", 8, {"A5": "booked"}, 92)
 
     # Act
     event = encode_change(change)
@@ -76,7 +77,7 @@ def test_new_stream_without_a_usable_last_event_id_opens_with_retry_then_a_snaps
     opening = hub.opening(last_event_id)
 
     # Assert
-    assert opening == [encode_retry(2000), hub.board.snapshot_event()]
+    assert opening == [encode_retry(2000), hub.board.snapshot_event(compact=False)]
     assert opening[1].startswith(b"event: snapshot\nid: 10\ndata: ")
 
 
@@ -112,9 +113,10 @@ def test_stream_further_behind_than_the_replay_log_needs_a_snapshot(last_event_i
 @pytest.mark.req("resume")
 def test_events_published_since_start_are_replayed_on_resume():
     # Arrange
-    venue = Venue(4, 4)
-    hub = EventHub(SeatBoard(venue, ["free"] * 4, 0))
-    changes = [Change(1, {"A2": "booked"}, 3), Change(2, {"A3": "booked"}, 2), Change(3, {"A2": "free"}, 3)]
+    venue = Layout.grid(4, 4)
+    hub = EventHub(SeatBoard(venue, b"f" * 4, 0))
+    changes = [Change("main", 1, {"A2": "booked"}, 3), Change("main", 2, {"A3": "booked"}, 2),
+               Change("main", 3, {"A2": "free"}, 3)]
     for change in changes:
         commit(hub, change)
 
@@ -129,7 +131,7 @@ def test_events_published_since_start_are_replayed_on_resume():
 def test_resume_with_an_empty_log_behind_the_board_needs_a_snapshot():
     # Arrange: restarted at version 5 with no history kept
     venue, changes = committed_changes(5)
-    board = SeatBoard(venue, ["free"] * venue.total, 0)
+    board = SeatBoard(venue, b"f" * venue.total, 0)
     for change in changes:
         board.apply(change)
     hub = EventHub(board)
@@ -161,7 +163,7 @@ def test_publish_encodes_once_and_queues_the_same_bytes_object_on_every_subscrib
     subscribers = [FakeSubscriber() for _ in range(3)]
     for subscriber in subscribers:
         hub.add(subscriber)
-    change = Change(1, {"A3": "booked"}, 19)
+    change = Change("main", 1, {"A3": "booked"}, 19)
 
     # Act
     commit(hub, change)
@@ -223,7 +225,7 @@ def test_unsubscribed_stream_receives_nothing_more():
     # Act
     hub.unsubscribe(gone)
     hub.unsubscribe(gone)  # twice is harmless
-    commit(hub, Change(1, {"A1": "booked"}, 19))
+    commit(hub, Change("main", 1, {"A1": "booked"}, 19))
 
     # Assert
     assert (gone.received, len(staying.received), hub.subscriber_count) == ([], 1, 1)
@@ -255,7 +257,7 @@ def test_end_all_ends_every_stream_and_forgets_them():
 
     # Act
     hub.end_all()
-    commit(hub, Change(1, {"A1": "booked"}, 19))
+    commit(hub, Change("main", 1, {"A1": "booked"}, 19))
 
     # Assert
     assert all(s.ended and s.received == [] for s in subscribers)
@@ -274,3 +276,38 @@ def test_snapshot_in_the_opening_shows_the_committed_state_at_the_boards_version
     data = json.loads(snapshot.split(b"data: ", 1)[1])
     assert (data["version"], data["available"], data["total"]) == (2, 18, 20)
     assert sorted(seat["id"] for seat in data["seats"] if seat["state"] == "booked") == ["A2", "A3"]
+
+
+@pytest.mark.req("REQ-4")
+def test_publishing_a_change_moves_the_board_before_any_stream_hears_of_it():
+    # Arrange
+    hub, _ = hub_at(0)
+    seen_by_stream: list[int] = []
+
+    class BoardWatcher(FakeSubscriber):
+        def send(self, data: bytes) -> bool:
+            seen_by_stream.append(hub.board.version)
+            return super().send(data)
+
+    hub.add(BoardWatcher())
+
+    # Act
+    hub.publish(Change("main", 1, {"A1": "booked"}, 19))
+
+    # Assert
+    assert seen_by_stream == [1]
+    assert (hub.board.version, hub.board.available) == (1, 19)
+
+
+@pytest.mark.req("compact-snapshot")
+def test_a_part_2_stream_opens_with_the_compact_snapshot_and_part_1_with_the_verbose_one():
+    # Arrange
+    hub, _ = hub_at(2)
+
+    # Act
+    compact = hub.opening(None, compact=True)[1]
+    verbose = hub.opening(None, compact=False)[1]
+
+    # Assert
+    assert b'"rows":{"A":"fbbff"' in compact
+    assert b'"seats":[{"id":"A1","row":"A","number":1,"state":"free"}' in verbose

@@ -640,9 +640,9 @@ def test_the_state_module_imports_nothing_and_runs_nothing_at_import():
 @pytest.mark.parametrize(("total", "row_size"), [(1, 1), (7, 3), (25, 10), (100, 10), (53, 8), (30, 30), (701, 26)])
 def test_the_page_ranks_seats_exactly_like_the_server(total, row_size):
     """The optimistic guess is the seat the server will pick when nobody else books first."""
-    from booking.venue import Venue  # the server's own rule, plain Python
+    from booking.layout import Layout  # the server's own rule, plain Python
 
-    venue = Venue(total, row_size)
-    seats = [{"id": s.id, "row": s.row, "number": s.number, "state": "free"} for s in venue.seats]
+    layout = Layout.grid(total, row_size)
+    seats = [{"id": s.id, "row": s.row, "number": s.number, "state": "free"} for s in map(layout.seat, range(total))]
 
-    assert ss.best_first(seats) == [venue.seats[i].id for i in venue.best_order]
+    assert ss.best_first(seats) == [layout.seat_id(i) for i in layout.best_order()]

@@ -1,0 +1,200 @@
+"""The composition root: the whole product built from a `Config`, its routes, its
+timers and its orderly shutdown. Everything below it (`handlers/`, `app/`,
+`booking/`) is handed what it needs from here; nothing below imports this."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import tornado.web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import PeriodicCallback
+
+from app.access_log import FLUSH_SECONDS, AccessLog
+from app.box_office import BoxOffice
+from app.committer import GroupCommitter
+from app.config import Config
+from app.event_hub import EventHub
+from app.event_stream import EventStream
+from app.rate_limit import RateLimiter
+from app.sqlite_store import SqliteStore
+from app.store import Store
+from booking.errors import InvalidRequest
+from booking.inventory import Change, Policy
+from booking.layout import Layout, parse_layout
+from booking.show import DEFAULT_SHOW, DEFAULT_SHOW_NAME, Show
+from handlers.base import NotFoundHandler
+from handlers.book import BookHandler, BookingHandler
+from handlers.events import EventStreamHandler
+from handlers.holds import ConfirmHandler, HoldHandler, HoldSeatHandler, HoldSeatsHandler, HoldsHandler
+from handlers.page import AssetHandler, load_assets
+from handlers.shows import HealthHandler, SeatsHandler, ShowHandler, ShowsHandler
+
+log = logging.getLogger("seats")
+
+REPLAY_LIMIT = 10_000  # events kept per show for streams that resume with Last-Event-ID
+LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
+SWEEP_SECONDS = 0.1  # how often expired holds are looked for (a decision also expires what is due)
+FORGET_SECONDS = 60.0  # how often holds past --late-confirm-seconds are forgotten
+SHOW = r"([^/]+)"  # a show id; the handler answers 404 for one that does not exist
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot start a server (a bad --layout file, say)."""
+
+
+def default_show(config: Config) -> Show:
+    """The show `main` of a new database: `--layout FILE`, else `--seats/--row-size`."""
+    if not config.layout:
+        return Show(DEFAULT_SHOW, DEFAULT_SHOW_NAME, None, "EUR", Layout.grid(config.seats, config.row_size))
+    try:
+        layout = parse_layout(json.loads(Path(config.layout).read_text(encoding="utf-8")))
+    except (OSError, ValueError, InvalidRequest) as error:
+        raise ConfigurationError(f"--layout {config.layout}: {error}") from error
+    return Show(DEFAULT_SHOW, DEFAULT_SHOW_NAME, None, "EUR", layout)
+
+
+def open_store(config: Config) -> Store:
+    if config.db != ":memory:":
+        Path(config.db).parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(config.db)
+    if store.migrated_from is not None:
+        log.info("migrated %s from schema %d: its venue and bookings are now show %r",
+                 config.db, store.migrated_from, DEFAULT_SHOW)
+    shows = store.shows()
+    if not shows:
+        show = default_show(config)
+        store.add_show(show)
+        log.info("new database %s: show %r with %d seats", config.db, show.id, show.layout.total)
+    else:
+        log.info("existing database %s: %d show(s) (--seats/--row-size/--layout ignored)", config.db, len(shows))
+    return store
+
+
+class SeatServer:
+    """Owns the store, the box office, the timers and the Tornado application."""
+
+    def __init__(self, config: Config, replay_limit: int = REPLAY_LIMIT,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.store = open_store(config)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+
+        def committer(on_committed: Callable[[Change], None]) -> GroupCommitter:
+            return GroupCommitter(self.store.commit, self._writer, on_committed, self._on_storage_failure)
+
+        policy = Policy(hold_seconds=config.hold_seconds, max_seats=config.max_per_booking)
+        self.box_office = BoxOffice(self.store, committer, policy, config.max_holds_per_client,
+                                    config.late_confirm_seconds, replay_limit, clock)
+        self.rate_limiter = RateLimiter(config.rate_limit, time.monotonic)
+        self.access_log = AccessLog(config.log_format)
+        self.application = make_app(self)
+        self._timers: list[PeriodicCallback] = []
+        self._http_server: HTTPServer | None = None
+
+    def stream_closed(self, hub: EventHub, stream: EventStream) -> None:
+        """A stream is logged when it ends, with how long it stayed open."""
+        hub.unsubscribe(stream)
+        self.access_log.record(200, "GET", stream.path, (time.monotonic() - stream.opened) * 1000, stream.remote)
+
+    def _on_storage_failure(self, error: BaseException) -> None:
+        log.error("storage failure: %s; reloading committed state", error)
+        asyncio.get_running_loop().create_task(self.box_office.reload_after_storage_failure())
+
+    def start(self) -> None:
+        """Listen and start the timers; call with the event loop running."""
+        self._http_server = HTTPServer(self.application, xheaders=False, idle_connection_timeout=3600)
+        # A burst of thousands of new connections overflows Tornado's default
+        # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
+        self._http_server.listen(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
+        self.start_heartbeat()
+        for callback, seconds in ((self.access_log.flush, FLUSH_SECONDS), (self.box_office.sweep, SWEEP_SECONDS),
+                                  (self.box_office.forget_old_expired_holds, FORGET_SECONDS)):
+            timer = PeriodicCallback(callback, seconds * 1000)
+            timer.start()
+            self._timers.append(timer)
+        # Everything built so far (layouts, seat maps) lives until exit: keep it out
+        # of the garbage collector's full passes, which otherwise pause the loop for
+        # a time that grows with the venue.
+        gc.freeze()
+        log.info("listening on http://%s:%d/", self.config.host, self.config.port)
+
+    def start_heartbeat(self) -> None:
+        def ping_every_stream() -> None:
+            for sales in self.box_office.shows.values():
+                sales.hub.ping()
+
+        timer = PeriodicCallback(ping_every_stream, self.config.heartbeat * 1000)
+        timer.start()
+        self._timers.append(timer)
+
+    async def shutdown(self) -> None:
+        """Stop taking work, end streams cleanly, make every acknowledged decision
+        durable, then release the database."""
+        self.box_office.closing = True
+        if self._http_server is not None:
+            self._http_server.stop()
+        for sales in self.box_office.shows.values():
+            sales.hub.end_all()
+        try:
+            await asyncio.wait_for(self.box_office.close(), self.config.shutdown_timeout)
+        except TimeoutError:
+            log.error("commits still pending after %.1fs", self.config.shutdown_timeout)
+        if self._http_server is not None:
+            try:
+                await asyncio.wait_for(self._http_server.close_all_connections(), self.config.shutdown_timeout)
+            except TimeoutError:
+                log.warning("some connections were still open at exit")
+        self.close()
+
+    def close(self) -> None:
+        """Release the timers, the writer thread and the database (after `shutdown`, or in tests)."""
+        for timer in self._timers:
+            timer.stop()
+        self.access_log.flush()
+        self._writer.shutdown(wait=True)
+        self.store.close()
+
+
+def make_app(server: SeatServer) -> tornado.web.Application:
+    """The routes of contract Parts 1 and 2, each handler given its collaborators."""
+    config, box_office = server.config, server.box_office
+    commands = {"box_office": box_office, "rate_limiter": server.rate_limiter}
+    events = {"box_office": box_office, "max_streams": config.max_streams, "max_backlog": config.max_backlog,
+              "on_stream_closed": server.stream_closed}
+    reads = {"box_office": box_office}
+    assets = {"assets": load_assets()}
+    return tornado.web.Application(
+        [
+            (r"/", AssetHandler, assets),
+            (r"/(?:static|brython)/.+", AssetHandler, assets),
+            # Part 1: the default show.
+            (r"/seats", SeatsHandler, {**reads, "compact": False}),
+            (r"/book", BookHandler, commands),
+            (r"/bookings/([^/]+)", BookingHandler, commands),
+            (r"/events", EventStreamHandler, {**events, "compact": False}),
+            (r"/healthz", HealthHandler, reads),
+            # Part 2: shows, holds and checkout.
+            (r"/shows", ShowsHandler, commands),
+            (rf"/shows/{SHOW}", ShowHandler, reads),
+            (rf"/shows/{SHOW}/seats", SeatsHandler, {**reads, "compact": True}),
+            (rf"/shows/{SHOW}/events", EventStreamHandler, {**events, "compact": True}),
+            (rf"/shows/{SHOW}/book", BookHandler, commands),
+            (rf"/shows/{SHOW}/holds", HoldsHandler, commands),
+            (r"/holds/([^/]+)", HoldHandler, commands),
+            (r"/holds/([^/]+)/seats", HoldSeatsHandler, commands),
+            (r"/holds/([^/]+)/seats/([^/]+)", HoldSeatHandler, commands),
+            (r"/holds/([^/]+)/confirm", ConfirmHandler, commands),
+        ],
+        default_handler_class=NotFoundHandler,
+        log_function=server.access_log,
+        allowed_origins=config.allowed_origin_set,
+        admin_token=config.admin_token,
+    )
