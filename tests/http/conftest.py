@@ -11,15 +11,35 @@ from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 from app.config import Config
 from application import SeatServer
 
+ADMIN_TOKEN = "admin-secret"
+
+
+class FakeClock:
+    """Seconds since the epoch that move only when a test says so."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
 def config() -> Config:
-    return Config(db=":memory:", seats=50, row_size=10)
+    return Config(db=":memory:", seats=50, row_size=10, admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture
-def seat_server(config: Config) -> Iterator[SeatServer]:
-    server = SeatServer(config)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def seat_server(config: Config, clock: FakeClock) -> Iterator[SeatServer]:
+    server = SeatServer(config, clock=clock)
     yield server
     server.close()
 
@@ -61,6 +81,51 @@ class Api:
 
     async def health(self) -> dict:
         return json.loads((await self.request("GET", "/healthz")).body)
+
+    # -- Part 2 ------------------------------------------------------------------------
+
+    async def post(self, path: str, payload: object | None = None, headers: dict[str, str] | None = None,
+                   token: str | None = None) -> HTTPResponse:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        body = b"" if payload is None else json.dumps(payload).encode()
+        return await self.request("POST", path, body, all_headers)
+
+    async def delete(self, path: str, token: str | None = None) -> HTTPResponse:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return await self.request("DELETE", path, None, headers)
+
+    async def get(self, path: str, token: str | None = None) -> HTTPResponse:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return await self.request("GET", path, None, headers)
+
+    async def create_show(self, show_id: str, layout: dict | None = None, **fields: object) -> HTTPResponse:
+        payload = {"id": show_id, "name": fields.pop("name", show_id.title()),
+                   "layout": layout or small_layout(), **fields}
+        return await self.post("/shows", payload, token=ADMIN_TOKEN)
+
+    async def hold(self, show: str, payload: object | None = None, headers: dict[str, str] | None = None
+                   ) -> HTTPResponse:
+        return await self.post(f"/shows/{show}/holds", payload, headers)
+
+    async def confirm(self, hold: dict, name: str = "Ada Lovelace", email: str = "ada@example.com",
+                      headers: dict[str, str] | None = None) -> HTTPResponse:
+        return await self.post(f"/holds/{hold['hold_id']}/confirm", {"name": name, "email": email}, headers,
+                               token=hold["token"])
+
+    async def compact(self, show: str) -> dict:
+        return json.loads((await self.request("GET", f"/shows/{show}/seats")).body)
+
+
+def small_layout() -> dict:
+    """Two sections: Stalls rows A (6 seats, 1-2 accessible) and B (6), 4500 each;
+    Balcony row BA (4), 2500 each."""
+    return {"sections": [
+        {"name": "Stalls", "price": 4500, "rows": [{"label": "A", "seats": 6, "accessible": [1, 2]},
+                                                   {"label": "B", "seats": 6}]},
+        {"name": "Balcony", "price": 2500, "rows": [{"label": "BA", "seats": 4}]},
+    ]}
 
 
 @pytest.fixture
