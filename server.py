@@ -1,4 +1,7 @@
-"""Real-time seat reservation server: `python server.py --help`."""
+"""Real-time seat reservation server: `python server.py --help`.
+
+`python server.py add-show show.json` creates a show on a running server
+(app/admin_command.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 import signal
 import sys
 
+from app.admin_command import add_show
 from app.config import parse_config
 from app.store import StorageUnavailable
 from application import ConfigurationError, SeatServer
@@ -38,4 +42,6 @@ async def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["add-show"]:
+        sys.exit(add_show(sys.argv[2:]))
     sys.exit(asyncio.run(main(sys.argv[1:])))

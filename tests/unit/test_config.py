@@ -23,6 +23,8 @@ def test_no_flags_and_no_variables_give_the_contracts_defaults():
         15.0, 10, 10_000, 1_048_576,
     )
     assert (config.rate_limit, config.shutdown_timeout) == (0.0, 5.0)
+    assert (config.hold_seconds, config.max_holds_per_client, config.late_confirm_seconds) == (600.0, 20, 3600.0)
+    assert (config.admin_token, config.layout) == ("", "")
 
 
 @pytest.mark.req("config")
@@ -44,6 +46,13 @@ def test_no_flags_and_no_variables_give_the_contracts_defaults():
         pytest.param(["--max-streams", "5", "--max-backlog", "4096"], {"SEATS_MAX_STREAMS": "7"},
                      {"max_streams": 5, "max_backlog": 4096}, id="limits"),
         pytest.param([], {"SEATS_UNKNOWN": "x", "PORT": "1"}, {}, id="other-variables-ignored"),
+        pytest.param(["--hold-seconds", "90"], {"SEATS_MAX_HOLDS_PER_CLIENT": "3"},
+                     {"hold_seconds": 90.0, "max_holds_per_client": 3}, id="holds"),
+        pytest.param([], {"SEATS_ADMIN_TOKEN": "s3cret", "SEATS_LAYOUT": "venue.json"},
+                     {"admin_token": "s3cret", "layout": "venue.json"}, id="admin-token-and-layout-from-variables"),
+        pytest.param(["--late-confirm-seconds", "0"], {}, {"late_confirm_seconds": 0.0}, id="no-late-confirms"),
+        pytest.param(["--seats", "100000", "--row-size", "100"], {}, {"seats": 100_000, "row_size": 100},
+                     id="largest-show"),
     ],
 )
 def test_each_option_comes_from_its_flag_else_its_variable_else_the_default(argv, environ, expected):
@@ -78,6 +87,12 @@ def test_each_option_comes_from_its_flag_else_its_variable_else_the_default(argv
         pytest.param(["--shutdown-timeout", "nan"], {}, "--shutdown-timeout must be a finite number",
                      id="nan-timeout"),
         pytest.param(["--no-such-flag"], {}, "unrecognized arguments", id="unknown-flag"),
+        pytest.param(["--seats", "100001"], {}, "--seats must be at most 100000", id="more-seats-than-a-show-has"),
+        pytest.param(["--hold-seconds", "0"], {}, "--hold-seconds must be positive", id="zero-hold"),
+        pytest.param([], {"SEATS_MAX_HOLDS_PER_CLIENT": "0"}, "--max-holds-per-client must be positive",
+                     id="no-holds-allowed"),
+        pytest.param(["--late-confirm-seconds", "-1"], {}, "--late-confirm-seconds must not be negative",
+                     id="negative-late-confirm"),
     ],
 )
 def test_bad_value_exits_with_usage_error_naming_the_option(argv, environ, complaint, capsys):
