@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -59,7 +60,10 @@ class EventStreamClient:
     """Opens `GET /events` and queues each event as it arrives.
 
     `ended_cleanly` becomes True when the server sends the final empty chunk, and
-    `ended` resolves when the stream stops for any reason.
+    `ended` resolves when the stream stops for any reason. A gzip body (sent when
+    the request says `Accept-Encoding: gzip`) is unzipped as it arrives;
+    `wire_bytes` counts the body as sent, and `gzip_complete` says the gzip
+    trailer arrived and checked out.
     """
 
     def __init__(self) -> None:
@@ -69,6 +73,8 @@ class EventStreamClient:
         self.headers: dict[str, str] = {}
         self.ended_cleanly = False
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.wire_bytes = 0
+        self._inflate: zlib._Decompress | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reading: asyncio.Task[None] | None = None
 
@@ -90,6 +96,8 @@ class EventStreamClient:
         while (line := (await reader.readline()).decode("latin-1").strip()):
             name, _, value = line.partition(":")
             self.headers[name.strip().lower()] = value.strip()
+        if self.headers.get("content-encoding") == "gzip":
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._reading = asyncio.ensure_future(self._read_chunks(reader))
 
     async def _read_chunks(self, reader: asyncio.StreamReader) -> None:
@@ -112,8 +120,15 @@ class EventStreamClient:
                 self.ended.set_result(None)
 
     def _feed(self, data: bytes) -> None:
+        self.wire_bytes += len(data)
+        if self._inflate is not None:
+            data = self._inflate.decompress(data)
         for event in self.parser.feed(data):
             self.events.put_nowait(event)
+
+    @property
+    def gzip_complete(self) -> bool:
+        return self._inflate is not None and self._inflate.eof
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -4,6 +4,7 @@ socket does not take, cutting off a reader past its backlog, a clean end."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -24,8 +25,8 @@ def run(scenario: Callable[[socket.socket, list[EventStream], Callable[..., Even
             side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
             side.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)
 
-        def make_stream(max_backlog: int = 1 << 20, chunked: bool = True) -> EventStream:
-            return EventStream(server_side, chunked, max_backlog, closed.append, "127.0.0.1")
+        def make_stream(max_backlog: int = 1 << 20, chunked: bool = True, gzip: bool = False) -> EventStream:
+            return EventStream(server_side, chunked, max_backlog, closed.append, "127.0.0.1", gzip=gzip)
 
         try:
             await asyncio.wait_for(scenario(client, closed, make_stream), timeout=10)
@@ -161,5 +162,66 @@ def test_an_http_1_0_stream_is_not_chunked():
         # Assert
         assert read_all(client) == b"data: 1\n\n"
         assert closed == [stream]
+
+    run(scenario)
+
+
+def unchunk(body: bytes) -> bytes:
+    """The payload of an HTTP/1.1 chunked body that ends with the last chunk."""
+    payload = b""
+    while True:
+        size_line, body = body.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if size == 0:
+            return payload
+        payload, body = payload + body[:size], body[size + 2:]
+
+
+@pytest.mark.req("sse-format")
+@pytest.mark.req("compact-snapshot")
+def test_a_gzip_stream_is_one_gzip_body_that_unzips_to_every_event_sent():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream(gzip=True)
+        snapshot = b"event: snapshot\ndata: " + b"fbhf" * 20_000 + b"\n\n"
+        events = [b"event: seats\ndata: {\"n\":%d}\n\n" % n for n in range(5)]
+
+        # Act
+        stream.open([b"retry: 2000\n\n", snapshot])
+        for event in events:
+            stream.send(event)
+        stream.end()
+        received = b""
+        while not stream.closed or not received.endswith(LAST_CHUNK):
+            await asyncio.sleep(0.01)
+            received += read_all(client)
+
+        # Assert
+        body = unchunk(received)
+        assert gzip.decompress(body) == b"retry: 2000\n\n" + snapshot + b"".join(events)
+        assert len(body) < len(snapshot) / 10
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_a_large_piece_is_sent_without_a_copy_and_queued_in_order_when_the_socket_is_full():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+        large = b"data: " + b"y" * 200_000 + b"\n\n"
+        after = b"data: after\n\n"
+
+        # Act
+        accepted = stream.send(large), stream.send(after)
+        received = b""
+        expected = b"%x\r\n%b\r\n" % (len(large), large) + http_chunk(after)
+        while len(received) < len(expected):
+            await asyncio.sleep(0.01)
+            received += read_all(client)
+
+        # Assert
+        assert accepted == (True, True)
+        assert received == expected
 
     run(scenario)
