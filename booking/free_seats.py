@@ -119,25 +119,26 @@ class FreeSeats:
             self._add_run(row_index, offset + count, end - offset - count)
         self._counted(row_index, -count)
 
-    def give_back(self, row_index: int, offset: int) -> None:
-        """Mark one taken seat free again, merging it with free neighbours."""
+    def give_back(self, row_index: int, offset: int, count: int = 1) -> None:
+        """Mark `count` adjacent taken seats from `offset` free again, merging them
+        with free neighbours."""
         starts, length_at = self._starts[row_index], self._length_at[row_index]
-        i = bisect_right(starts, offset) - 1
-        start, length = offset, 1
+        i = bisect_right(starts, offset + count - 1) - 1
+        start, length = offset, count
         if i >= 0:
             before = starts[i]
             before_length = length_at[before]
             if offset < before + before_length:
-                raise ValueError(f"seat {offset} of row {row_index} is already free")
+                raise ValueError(f"seats {offset}..{offset + count - 1} of row {row_index}: some are already free")
             if before + before_length == offset:
                 self._drop_run(row_index, i, before, before_length)
-                start, length = before, before_length + 1
-        after_length = length_at.get(offset + 1)
+                start, length = before, before_length + count
+        after_length = length_at.get(offset + count)
         if after_length is not None:
-            self._drop_run(row_index, bisect_right(starts, offset + 1) - 1, offset + 1, after_length)
+            self._drop_run(row_index, bisect_right(starts, offset + count) - 1, offset + count, after_length)
             length += after_length
         self._add_run(row_index, start, length)
-        self._counted(row_index, 1)
+        self._counted(row_index, count)
 
     # -- internals --------------------------------------------------------------------
 

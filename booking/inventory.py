@@ -370,20 +370,32 @@ class Inventory:
         return [rows[row_index].start + offset for row_index, offset in self._free.best_seats(quantity, section)]
 
     def _take(self, indexes: list[int], owner: str, code: int) -> None:
-        layout, free = self.layout, self._free
         for i in indexes:
             self._state[i] = code
             self._owner[i] = owner
-            row_index = layout.row_index_of(i)
-            free.take(row_index, i - layout.rows[row_index].start)
+        for row_index, offset, count in self._stretches(indexes):
+            self._free.take(row_index, offset, count)
 
     def _give_back(self, indexes: list[int]) -> None:
-        layout, free = self.layout, self._free
         for i in indexes:
             self._state[i] = _F
             self._owner[i] = None
+        for row_index, offset, count in self._stretches(indexes):
+            self._free.give_back(row_index, offset, count)
+
+    def _stretches(self, indexes: list[int]) -> list[tuple[int, int, int]]:
+        """(row, offset, count) for each run of consecutive seat indexes in one row:
+        a block of n seats is one change to the free map, not n."""
+        layout, stretches = self.layout, []
+        for i in sorted(indexes):
+            if stretches:
+                row_index, offset, count = stretches[-1]
+                if i == layout.rows[row_index].start + offset + count and i < layout.rows[row_index].stop:
+                    stretches[-1] = (row_index, offset, count + 1)
+                    continue
             row_index = layout.row_index_of(i)
-            free.give_back(row_index, i - layout.rows[row_index].start)
+            stretches.append((row_index, i - layout.rows[row_index].start, 1))
+        return stretches
 
     def _restore(self, owner: str, seat_ids: Iterable[str], code: int) -> None:
         """At load time, before the free map is built."""
