@@ -81,9 +81,9 @@ def throughput(context: Context) -> Row:
     for round_ in range(ROUNDS):
         ceiling.append(on_fresh_server(context, lambda port: processes.tornado_ceiling(context.shared, port),
                                        "ceiling", throughput_once))
-        # A venue far larger than the run can sell, on a file: every answer is a durable 200.
+        # The largest show (more than the run can sell), on a file: every answer is a durable 200.
         db = context.scratch / f"throughput-{round_}.db"
-        ours.append(on_fresh_server(context, lambda port, db=db: processes.project_server(port, db, 200_000, 100),
+        ours.append(on_fresh_server(context, lambda port, db=db: processes.project_server(port, db, 100_000, 100),
                                     "throughput", throughput_once))
     return Row(
         "booking throughput, durable", "POST /book req/s, wrk 64 connections, 10 s",
@@ -225,12 +225,69 @@ def page(context: Context) -> list[Row]:
     ]
 
 
+def best_available(context: Context) -> Row:
+    """In process, pinned to the server's core: the pure decision as the lock runs it."""
+    out = context.scratch / "best-available.json"
+    command = processes.pinned(processes.SERVER_CPU, [sys.executable, "-m", "bench.best_available", "--json",
+                                                      str(out)])
+    context.note(command)
+    subprocess.run(command, check=True, cwd=ROOT, timeout=600, capture_output=True)
+    result = json.loads(out.read_text())
+    slowest = result["slowest_case"]
+    return Row(
+        "best available, 100,000 seats", "one hold of 1-10 best seats (no-orphan rule), house 0-99 % full at "
+        "random: p99 of all decisions", result["p99_us"] / 1000, None, None, ratio=None,
+        target="well under 1 ms: p99 <= 0.5 ms", met=result["p99_us"] <= 500, unit="ms",
+        detail=f"{result['decisions']:,} decisions: median {result['median_us']:.0f} us, "
+        f"p99 {result['p99_us']:.0f} us, max {result['max_us']:.0f} us; slowest case {slowest['quantity']} seats at "
+        f"{slowest['fill']:.0%} full (section {slowest['section']}): median {slowest['median_us']:.0f} us",
+    )
+
+
+def snapshot_once(context: Context, command: list[str], port: int, name: str) -> dict:
+    with running(command, port, context.log(name)):
+        measure = [sys.executable, "-m", "bench.snapshot", "--port", str(port)]
+        context.note(processes.pinned(processes.CLIENT_CPU, measure))
+        return json.loads(client(measure))
+
+
+def snapshot(context: Context) -> Row:
+    """50,000 seats in rows of ten (the case where plain JSON would not fit) and
+    of a hundred; Part 1's verbose snapshot of the same show is the reference."""
+    results = {}
+    for row_size in (10, 100):
+        db = context.scratch / f"snapshot-{row_size}.db"
+        results[row_size] = on_fresh_server(
+            context, lambda port, db=db, row_size=row_size: processes.project_server(port, db, 50_000, row_size),
+            f"snapshot-{row_size}", snapshot_once)
+    tens, hundreds = results[10], results[100]
+    wire = max(tens["compact_gzip"]["bytes"], tens["stream_snapshot_gzip"]["bytes"], hundreds["compact"]["bytes"],
+               hundreds["stream_snapshot"]["bytes"])
+    slowest = max(r[case]["ms"] for r in results.values()
+                  for case in ("compact", "compact_gzip", "stream_snapshot", "stream_snapshot_gzip"))
+    verbose = tens["verbose_part1"]
+    return Row(
+        "50,000-seat snapshot", "largest compact snapshot on the wire (rows of 10 gzipped, rows of 100 plain; GET "
+        "and stream); slowest time to the reader's last byte under 250 ms", wire / 1000, verbose["bytes"] / 1000,
+        "Part 1 verbose snapshot",
+        ratio=wire / verbose["bytes"], target="<= 65,536 bytes; well under 1 s",
+        met=wire <= 65_536 and slowest < 250, unit="KB",
+        detail="; ".join(
+            f"rows of {size}: GET {r['compact']['bytes']:,} B in {r['compact']['ms']:.1f} ms, gzipped "
+            f"{r['compact_gzip']['bytes']:,} B in {r['compact_gzip']['ms']:.1f} ms, stream snapshot "
+            f"{r['stream_snapshot']['bytes']:,} B in {r['stream_snapshot']['ms']:.1f} ms, gzipped "
+            f"{r['stream_snapshot_gzip']['bytes']:,} B in {r['stream_snapshot_gzip']['ms']:.1f} ms, verbose "
+            f"{r['verbose_part1']['bytes']:,} B in {r['verbose_part1']['ms']:.1f} ms" for size, r in results.items()),
+    )
+
+
 def fmt(values) -> str:
     return ", ".join(f"{value:.1f}" for value in values)
 
 
 ROWS: dict[str, Callable[[Context], Row | list[Row]]] = {
-    "throughput": throughput, "burst": burst, "fanout": fanout, "memory": memory, "page": page,
+    "throughput": throughput, "burst": burst, "fanout": fanout, "memory": memory, "best-available": best_available,
+    "snapshot": snapshot, "page": page,
 }
 
 

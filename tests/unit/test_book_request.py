@@ -200,6 +200,8 @@ def test_an_unknown_section_name_is_truncated_in_the_message():
 
 # -- the buyer (POST /holds/{id}/confirm) ------------------------------------------------------------------
 
+LONGEST_EMAIL = "x" * 64 + "@" + "d" * 185 + ".com"  # 254 characters, a 64-character local part
+
 
 @pytest.mark.req("checkout")
 @pytest.mark.parametrize(
@@ -207,9 +209,10 @@ def test_an_unknown_section_name_is_truncated_in_the_message():
     [
         ({"name": "Ada Lovelace", "email": "ada@example.com"}, Buyer("Ada Lovelace", "ada@example.com")),
         ({"name": "  Ada  ", "email": "  ada@example.com\n"}, Buyer("Ada", "ada@example.com")),
-        ({"name": "Zoë Ça", "email": "zoe+tickets@mail.example.co.uk"}, Buyer("Zoë Ça", "zoe+tickets@mail.example.co.uk")),
+        ({"name": "Zoë Ça", "email": "zoe+tickets@mail.example.co.uk"},
+         Buyer("Zoë Ça", "zoe+tickets@mail.example.co.uk")),
         ({"name": "N" * 200, "email": "a@b.c"}, Buyer("N" * 200, "a@b.c")),
-        ({"name": "A", "email": "x" * 64 + "@" + "d" * 185 + ".com"}, Buyer("A", "x" * 64 + "@" + "d" * 185 + ".com")),
+        ({"name": "A", "email": LONGEST_EMAIL}, Buyer("A", LONGEST_EMAIL)),
     ],
     ids=["plain", "trimmed", "non-ascii-name-and-plus-address", "name-of-200", "email-of-254"],
 )
