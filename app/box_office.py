@@ -25,7 +25,7 @@ from app.show_sales import SalesRules, ShowSales, ShuttingDown
 from app.store import NewShow, Store, StoredReply
 from booking.errors import ShowExists, UnknownBooking, UnknownHold, UnknownShow
 from booking.idempotency import fingerprint
-from booking.inventory import Change, Policy
+from booking.inventory import Change, Policy, hash_token
 from booking.show import Show, is_show_id, parse_show
 
 log = logging.getLogger("seats.box_office")
@@ -76,13 +76,15 @@ class BoxOffice:
                 return sales
         raise UnknownHold(f"no hold {hold_id[:64]!r}")
 
-    async def replay_for_hold(self, hold_id: str, body: object, key: str | None, scope: str) -> Reply | None:
+    async def replay_for_hold(self, hold_id: str, token: str, body: object, key: str | None,
+                              scope: str) -> Reply | None:
         """A keyed POST about a hold that this process no longer knows (it was
-        confirmed or released since) may be a repeat: its stored answer, if any."""
+        confirmed or released since) may be a repeat: its stored answer, if any,
+        to the same token only."""
         if key is None or any(s.inventory.knows_hold(hold_id) for s in self.shows.values()):
             return None
         earlier = self.replies.earlier(scope, key)
-        return None if earlier is None else await earlier.again(fingerprint(body))
+        return None if earlier is None else await earlier.again(fingerprint(body), hash_token(token))
 
     def open_holds_of(self, client: str, now: float) -> list[float]:
         """When each of this client's open holds expires, across every show."""

@@ -10,11 +10,13 @@ written waits for the same answer. Older ones are read back from the store.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from app.contract_json import Reply
 from app.store import Store, StoredReply
+from booking.errors import WrongToken
 
 
 class IdempotencyConflict(Exception):
@@ -26,9 +28,13 @@ class KeyedReply:
     fingerprint: str
     reply: Reply
     durable: asyncio.Future[None]
+    owner: str = ""
 
-    async def again(self, fingerprint: str) -> Reply:
-        """The original answer, once it is durable; 422 for another body."""
+    async def again(self, fingerprint: str, owner: str = "") -> Reply:
+        """The original answer, once it is durable: only to the same bearer token
+        (403 otherwise), and only for the same body (422 otherwise)."""
+        if not hmac.compare_digest(owner, self.owner):
+            raise WrongToken("this Idempotency-Key was first used with another token")
         if fingerprint != self.fingerprint:
             raise IdempotencyConflict()
         await self.durable
@@ -52,12 +58,12 @@ class KeyedReplies:
             return None
         done = asyncio.get_running_loop().create_future()
         done.set_result(None)
-        return KeyedReply(stored.fingerprint, Reply(stored.status, stored.body), done)
+        return KeyedReply(stored.fingerprint, Reply(stored.status, stored.body), done, stored.owner)
 
     def remember(self, record: StoredReply, reply: Reply, durable: asyncio.Future[None]) -> None:
         """Keep a fresh reply (`record` is committed with the decision that made it)."""
-        scope, key, fingerprint = record.scope, record.key, record.fingerprint
-        self._recent[(scope, key)] = KeyedReply(fingerprint, reply, durable)
+        scope, key = record.scope, record.key
+        self._recent[(scope, key)] = KeyedReply(record.fingerprint, reply, durable, record.owner)
         self._recent.move_to_end((scope, key))
         # Oldest first: those are durable first, and only durable ones may be
         # forgotten (the store answers for them from then on).

@@ -107,7 +107,7 @@ class ShowSales:
                 return contract_json.rejected(outcome), []
             return self._basket(outcome, now), [outcome]
 
-        return await self._decide(decide, body, key, scope)
+        return await self._decide(decide, body, key, scope, hash_token(token))
 
     async def remove_from_hold(self, hold_id: str, token: str, seat_id: str) -> Reply:
         def decide(now: float) -> tuple[Reply, list[Record]]:
@@ -144,7 +144,7 @@ class ShowSales:
                 return contract_json.rejected(outcome), []
             return contract_json.confirmed(outcome.booking, booking_token, outcome.change), [outcome]
 
-        return await self._decide(decide, body, key, scope)
+        return await self._decide(decide, body, key, scope, hash_token(token))
 
     async def cancel(self, booking_id: str, token: str) -> Reply:
         def decide(now: float) -> tuple[Reply, list[Record]]:
@@ -161,11 +161,12 @@ class ShowSales:
     # -- the one way a decision is made -----------------------------------------------------
 
     async def _decide(self, decide: Decision, body: object = None, key: str | None = None,
-                      scope: str = "") -> Reply:
+                      scope: str = "", owner: str = "") -> Reply:
         """Under the lock: the expiries that are due, then the earlier answer to this
         idempotency key if there is one, else the decision and its records queued
         for commit. Outside it: wait until that is durable. A domain error raised by
-        `decide` changes nothing and is never stored."""
+        `decide` changes nothing and is never stored. `owner` is the hash of the
+        request's bearer token, which a repeat must match."""
         body_print = fingerprint(body) if key is not None else ""
         async with self.lock:
             if self._rules.closing():
@@ -177,13 +178,13 @@ class ShowSales:
                 reply, records = decide(now)
                 stored = None
                 if key is not None:
-                    stored = StoredReply(scope, key, body_print, reply.status, reply.body)
+                    stored = StoredReply(scope, key, body_print, reply.status, reply.body, owner)
                     records.append(stored)
                 durable = self._committer.submit(records)
                 if stored is not None:
                     self._replies.remember(stored, reply, durable)
         if earlier is not None:
-            return await earlier.again(body_print)
+            return await earlier.again(body_print, owner)
         await durable
         return reply
 

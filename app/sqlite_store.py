@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     fingerprint TEXT NOT NULL,
     status INTEGER NOT NULL,
     body TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
 """
@@ -215,7 +216,7 @@ class SqliteStore:
     def find_reply(self, scope: str, key: str) -> StoredReply | None:
         with self._read_guard:
             row = self._reader.execute(
-                "SELECT fingerprint, status, body FROM idempotency WHERE scope = ? AND key = ?", (scope, key)
+                "SELECT fingerprint, status, body, owner FROM idempotency WHERE scope = ? AND key = ?", (scope, key)
             ).fetchone()
         return None if row is None else StoredReply(scope, key, *row)
 
@@ -249,7 +250,8 @@ class SqliteStore:
             elif isinstance(record, Cancelled):
                 cancels.append((record.change.version, record.booking.id))
             elif isinstance(record, StoredReply):
-                replies.append((record.scope, record.key, record.fingerprint, record.status, record.body))
+                replies.append((record.scope, record.key, record.fingerprint, record.status, record.body,
+                                record.owner))
             elif isinstance(record, NewShow):
                 shows.append(_show_row(record.show))
         with self._guard:
@@ -268,8 +270,8 @@ class SqliteStore:
                                "email, hold_id, booked_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                new_bookings)
                 db.executemany("UPDATE bookings SET cancelled_version = ? WHERE id = ?", cancels)
-                db.executemany("INSERT INTO idempotency (scope, key, fingerprint, status, body) "
-                               "VALUES (?, ?, ?, ?, ?)", replies)
+                db.executemany("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", replies)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -18,13 +18,17 @@ from booking.show import Show
 
 @dataclass(frozen=True)
 class StoredReply:
-    """The answer given to an idempotency key on one method and path (`scope`)."""
+    """The answer given to an idempotency key on one method and path (`scope`).
+    `owner` is the hash of the bearer token the request carried ("" for none): a
+    repeat must carry the same one, or anyone who learnt a key could read the
+    answer, tokens included."""
 
     scope: str
     key: str
     fingerprint: str
     status: int
     body: str
+    owner: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from booking.errors import InvalidRequest
 MAX_SEATS = 100_000
 MAX_LABEL_LETTERS = 8
 MAX_SECTION_NAME = 100
+# Ten million in major units a seat: a full 100,000-seat show still totals far
+# below 2^53, so every price and total is exact in JSON, JavaScript and SQLite.
+MAX_PRICE = 1_000_000_000
 _LABEL = re.compile(r"[A-Za-z]{1,8}")
 _SEAT_ID = re.compile(r"([A-Za-z]{1,8})([1-9][0-9]{0,5})")
 
@@ -172,14 +175,15 @@ def parse_layout(value: object) -> Layout:
         where = f"layout.sections[{s}]"
         section = _object(section, where, {"name", "price", "rows"}, {"name", "price", "rows"})
         name = section["name"]
-        if not isinstance(name, str) or not name.strip() or len(name) > MAX_SECTION_NAME:
-            raise InvalidLayout(f"{where}.name must be a string of 1 to {MAX_SECTION_NAME} characters")
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_SECTION_NAME or not name.isprintable():
+            raise InvalidLayout(f"{where}.name must be 1 to {MAX_SECTION_NAME} printable characters")
         if name in names:
             raise InvalidLayout(f"{where}.name {name!r} is used by another section")
         names.add(name)
         price = section["price"]
-        if not _is_int(price) or price < 0:
-            raise InvalidLayout(f"{where}.price must be a whole number of minor units (cents), 0 or more")
+        if not _is_int(price) or not 0 <= price <= MAX_PRICE:
+            raise InvalidLayout(f"{where}.price must be a whole number of minor units (cents) "
+                                f"from 0 to {MAX_PRICE:,}")
         rows = section["rows"]
         if not isinstance(rows, list) or not rows:
             raise InvalidLayout(f"{where}.rows must be a non-empty list")

@@ -37,7 +37,8 @@ def decode_json_body(raw: bytes) -> object:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_refuse_duplicate_keys)
+        text = raw.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
     except UnicodeDecodeError as error:
         raise InvalidRequest("body is not valid UTF-8") from error
     except json.JSONDecodeError as error:
@@ -46,6 +47,28 @@ def decode_json_body(raw: bytes) -> object:
         raise InvalidRequest("body is nested too deeply") from error
     except ValueError as error:  # an integer longer than sys.get_int_max_str_digits()
         raise InvalidRequest("body holds a number too long to read") from error
+    # A `\\ud800` escape decodes to a lone surrogate: a string no database, log or
+    # answer can encode. Such escapes are rare, so only bodies that have one are walked.
+    if "\\u" in text and _has_lone_surrogate(value):
+        raise InvalidRequest("body holds a \\u escape of half a character (a lone surrogate)")
+    return value
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -95,7 +118,7 @@ def parse_buyer(body: object) -> Buyer:
     if not isinstance(email, str) or not email.strip():
         raise InvalidRequest("'email' is required: where the booking is sent")
     email = email.strip()
-    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email) or not email.isprintable():
         raise InvalidRequest("'email' must look like name@example.com")
     return Buyer(name.strip(), email)
 

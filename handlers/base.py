@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 import tornado.web
+from tornado.escape import url_unescape
 
 from app import contract_json
 from app.box_office import BoxOffice
@@ -237,8 +238,9 @@ class JsonCommandHandler(BaseHandler):
 
     @property
     def scope(self) -> str:
-        """What an idempotency key belongs to: this method and path."""
-        return f"{self.request.method} {self.request.path}"
+        """What an idempotency key belongs to: this method and path, decoded (so
+        `/shows/%6Aazz/holds` is the same request as `/shows/jazz/holds`)."""
+        return f"{self.request.method} {url_unescape(self.request.path, plus=False)}"
 
 
 class NotFoundHandler(BaseHandler):

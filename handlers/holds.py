@@ -38,7 +38,7 @@ class HoldSeatsHandler(JsonCommandHandler):
     async def post(self, hold_id: str) -> None:
         body, key = self.json_body(), self.idempotency_key()
         token = self.bearer_token("hold")
-        replay = await self.box_office.replay_for_hold(hold_id, body, key, self.scope)
+        replay = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
         if replay is None:
             sales = self.box_office.sales_for_hold(hold_id)
             replay = await sales.add_to_hold(hold_id, token, body, key, self.scope)
@@ -57,7 +57,7 @@ class ConfirmHandler(JsonCommandHandler):
     async def post(self, hold_id: str) -> None:
         body, key = self.json_body(), self.idempotency_key()
         token = self.bearer_token("hold")
-        replay = await self.box_office.replay_for_hold(hold_id, body, key, self.scope)
+        replay = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
         if replay is None:
             sales = self.box_office.sales_for_hold(hold_id)
             replay = await sales.confirm(hold_id, token, body, key, self.scope)

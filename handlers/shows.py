@@ -21,9 +21,12 @@ class ShowsHandler(JsonCommandHandler):
     max_body_bytes = MAX_LAYOUT_BYTES
 
     def prepare(self) -> None:
-        if self.request.method == "GET":
+        if self.request.method in ("GET", "HEAD"):
             return
         super().prepare()
+
+    def head(self) -> None:
+        self.get()
 
     def get(self) -> None:
         entries = [contract_json.show_summary(s.show, s.hub.board.available, s.hub.board.version)
@@ -44,6 +47,9 @@ class ShowHandler(BaseHandler):
     def initialize(self, box_office: BoxOffice) -> None:
         self.box_office = box_office
 
+    def head(self, show_id: str) -> None:
+        self.get(show_id)
+
     def get(self, show_id: str) -> None:
         body = contract_json.show_detail(self.box_office.sales(show_id).show).encode()
         self.set_header("Content-Type", "application/json")
@@ -62,6 +68,9 @@ class SeatsHandler(BaseHandler):
     def initialize(self, box_office: BoxOffice, compact: bool) -> None:
         self.box_office = box_office
         self.compact = compact
+
+    def head(self, show_id: str = DEFAULT_SHOW) -> None:
+        self.get(show_id)
 
     def get(self, show_id: str = DEFAULT_SHOW) -> None:
         board = self.box_office.sales(show_id).hub.board

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booking.errors import InvalidRequest
-from booking.layout import MAX_SEATS, InvalidLayout, Layout, Seat, parse_layout, row_label
+from booking.layout import MAX_PRICE, MAX_SEATS, InvalidLayout, Layout, Seat, parse_layout, row_label
 
 JAZZ = {
     "sections": [
@@ -364,7 +364,7 @@ def test_any_valid_layout_object_round_trips_through_parse_and_to_json(value):
         one_row(label="z", seats=1),  # lower case is a letter too
         one_row(label="A", seats=1, accessible=[1]),
         one_section(name="x" * 100, price=0, rows=[{"label": "A", "seats": 1}]),
-        one_section(name="Stalls", price=10**12, rows=[{"label": "A", "seats": 1}]),
+        one_section(name="Stalls", price=MAX_PRICE, rows=[{"label": "A", "seats": 1}]),
         {"sections": [{"name": "S", "price": 0, "rows": [{"label": "A", "seats": MAX_SEATS}]}]},
         {"sections": [{"name": "S", "price": 0, "rows": [{"label": "A", "seats": 60_000}]},
                       {"name": "T", "price": 0, "rows": [{"label": "B", "seats": 40_000}]}]},
@@ -408,19 +408,23 @@ def test_layouts_at_the_limits_are_accepted(value):
         pytest.param(one_section(name="S", price=0, rows={"label": "A"}),
                      r"layout.sections\[0\].rows must be a non-empty list", id="rows-object"),
         pytest.param(one_section(name="", price=0, rows=[{"label": "A", "seats": 1}]),
-                     r"layout.sections\[0\].name must be a string", id="empty-name"),
+                     r"layout.sections\[0\].name must be 1 to 100 printable characters", id="empty-name"),
         pytest.param(one_section(name="   ", price=0, rows=[{"label": "A", "seats": 1}]),
-                     r"layout.sections\[0\].name must be a string", id="blank-name"),
+                     r"layout.sections\[0\].name must be 1 to 100 printable characters", id="blank-name"),
         pytest.param(one_section(name="x" * 101, price=0, rows=[{"label": "A", "seats": 1}]),
-                     r"layout.sections\[0\].name must be a string of 1 to 100", id="name-too-long"),
+                     r"layout.sections\[0\].name must be 1 to 100 printable characters", id="name-too-long"),
         pytest.param(one_section(name=7, price=0, rows=[{"label": "A", "seats": 1}]),
-                     r"layout.sections\[0\].name must be a string", id="name-not-a-string"),
+                     r"layout.sections\[0\].name must be 1 to 100 printable characters", id="name-not-a-string"),
         pytest.param({"sections": [{"name": "S", "price": 0, "rows": [{"label": "A", "seats": 1}]},
                                    {"name": "S", "price": 0, "rows": [{"label": "B", "seats": 1}]}]},
                      r"layout.sections\[1\].name 'S' is used by another section", id="duplicate-section-name"),
         # Prices.
         pytest.param(one_section(name="S", price=-1, rows=[{"label": "A", "seats": 1}]),
                      r"layout.sections\[0\].price must be a whole number", id="negative-price"),
+        pytest.param(one_section(name="S", price=MAX_PRICE + 1, rows=[{"label": "A", "seats": 1}]),
+                     r"layout.sections\[0\].price must be .* to 1,000,000,000", id="price-past-the-limit"),
+        pytest.param(one_section(name="S\u0000", price=1, rows=[{"label": "A", "seats": 1}]),
+                     r"layout.sections\[0\].name must be 1 to 100 printable", id="control-character-in-name"),
         pytest.param(one_section(name="S", price=12.5, rows=[{"label": "A", "seats": 1}]),
                      r"layout.sections\[0\].price must be a whole number", id="fractional-price"),
         pytest.param(one_section(name="S", price=12.0, rows=[{"label": "A", "seats": 1}]),
