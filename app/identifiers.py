@@ -19,4 +19,4 @@ def new_token() -> str:
 
 
 def new_reference() -> str:
-    return reference_from(secrets.token_bytes(8))
+    return reference_from(secrets.token_bytes(7))

@@ -179,6 +179,13 @@ class FreeSeats:
     def _first_row(self, lo: int, hi: int, wanted: int) -> int:
         """The smallest row index in [lo, hi) whose mask meets `wanted`, or -1."""
         tree, size = self._tree, self._size
+        if lo == 0 and hi == len(self._starts):  # the whole house: straight down from the root
+            if not tree[1] & wanted:
+                return -1
+            node = 1
+            while node < size:
+                node = 2 * node if tree[2 * node] & wanted else 2 * node + 1
+            return node - size
         left_nodes, right_nodes = [], []
         lo += size
         hi += size
@@ -231,6 +238,8 @@ class FreeSeats:
         before right), visiting runs outward from the middle."""
         m = len(self.layout.rows[row_index])
         ideal = (m - 1) // 2
+        if wanted == 1:
+            return [self._nearest_free_offset(row_index, ideal, m)]
         candidates: list[tuple[int, int]] = []
         for bound, start, length in self._runs_outward(row_index, ideal, 1):
             if len(candidates) >= wanted and bound > candidates[wanted - 1][0]:
@@ -240,6 +249,23 @@ class FreeSeats:
             candidates.extend((abs(2 * s + 1 - m), s) for s in range(lo, hi))
             candidates.sort()
         return [s for _, s in candidates[:wanted]]
+
+    def _nearest_free_offset(self, row_index: int, ideal: int, m: int) -> int:
+        """The free seat closest to the middle: in the run at or left of `ideal`
+        (its seat nearest `ideal`) or in the next run (its first seat); runs
+        further out are further away."""
+        starts, length_at = self._starts[row_index], self._length_at[row_index]
+        i = bisect_right(starts, ideal) - 1
+        best: tuple[int, int] | None = None
+        if i >= 0:
+            s = min(ideal, starts[i] + length_at[starts[i]] - 1)
+            best = (abs(2 * s + 1 - m), s)
+        if i + 1 < len(starts):
+            s = starts[i + 1]
+            if best is None or (abs(2 * s + 1 - m), s) < best:
+                best = (abs(2 * s + 1 - m), s)
+        assert best is not None, "the row was chosen because it has a free seat"
+        return best[1]
 
     def _runs_outward(self, row_index: int, ideal: int, quantity: int) -> Iterator[tuple[int, int, int]]:
         """(lower bound of the doubled distance, start, length) of each run of a row,
