@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Callable
+from functools import partial
 
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
@@ -57,8 +58,10 @@ class EventStreamHandler(BaseHandler):
             await self.flush()  # the headers, by Tornado; the body is ours
         except StreamClosedError:
             return
+        # `partial`, not a lambda over `self`: the stream must not keep this handler
+        # (and its request and connection) alive for as long as it stays open.
         stream = EventStream(self._take_socket(), chunked, self.max_backlog,
-                             lambda closed: self.on_stream_closed(hub, closed), self.request.remote_ip,
+                             partial(self.on_stream_closed, hub), self.request.remote_ip,
                              self.request.path, gzip)
         # No await between the opening and `add`: no event can fall in the gap.
         if stream.open(hub.opening(last_event_id, self.compact)):

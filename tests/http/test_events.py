@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
 import pytest
 
 from app.config import Config
 from application import SeatServer
+from handlers.events import EventStreamHandler
 from tests.http.conftest import body_of
 from tests.support.sse import EventStreamClient
 
@@ -246,3 +248,24 @@ async def test_a_reader_that_stops_reading_is_dropped_while_others_get_every_eve
 
     assert subscribers_after == 1, "the stalled reader should have been cut off"
     assert received == list(range(1, len(received) + 1)), "the healthy stream missed or reordered events"
+
+
+@pytest.mark.req("stalled-reader")
+@pytest.mark.parametrize("headers", [None, {"Accept-Encoding": "gzip"}], ids=["plain", "gzip"])
+@pytest.mark.gen_test
+async def test_an_open_stream_keeps_no_request_handler_alive(api, open_stream, seat_server, headers):
+    """An idle stream is its socket and its queue (about 1 KB): nothing of the
+    request that opened it (handler, request, connection: about 14 KB) may stay
+    reachable from it."""
+    # Arrange
+    streams = [await open_stream(headers) for _ in range(3)]
+    for stream in streams:
+        await stream.next_event()
+
+    # Act
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, EventStreamHandler)]
+
+    # Assert
+    assert seat_server.box_office.streams_open() == 3
+    assert alive == []
