@@ -154,9 +154,11 @@ class ShowSales:
         return await self._decide(decide)
 
     async def expire_due(self) -> None:
-        """The sweeper's turn: end the holds whose time is up, announced like any change."""
+        """The sweeper's turn: end the holds whose time is up, announced like any
+        change (not once shutting down: the store is about to close)."""
         async with self.lock:
-            self._expire(self._rules.clock())
+            if not self._rules.closing():
+                self._expire(self._rules.clock())
 
     # -- the one way a decision is made -----------------------------------------------------
 

@@ -20,7 +20,7 @@ import statistics
 import time
 
 from booking.inventory import Held, Inventory, Policy, hash_token
-from booking.layout import Layout
+from booking.layout import Layout, row_label
 from booking.requests import BookRequest
 
 SECTIONS, ROWS, SEATS_PER_ROW = 10, 100, 100  # 100,000 seats
@@ -32,18 +32,9 @@ DECISIONS = 300
 def stadium() -> Layout:
     sections = []
     for s in range(SECTIONS):
-        rows = [(_label(s * ROWS + r), SEATS_PER_ROW, ()) for r in range(ROWS)]
+        rows = [(row_label(s * ROWS + r), SEATS_PER_ROW, ()) for r in range(ROWS)]
         sections.append((f"Block {s + 1}", 1000 * (SECTIONS - s), rows))
     return Layout(sections)
-
-
-def _label(index: int) -> str:
-    label = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        label = chr(ord("A") + remainder) + label
-    return label
 
 
 def measure() -> dict:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from app.contract_json import Reply
+from app.show_sales import ShowSales
 from handlers.base import JsonCommandHandler
 
 
@@ -32,17 +36,26 @@ class HoldHandler(JsonCommandHandler):
         self.write_reply(await self.box_office.sales_for_hold(hold_id).release(hold_id, token))
 
 
-class HoldSeatsHandler(JsonCommandHandler):
-    rate_limited = True
+class KeyedHoldCommand(JsonCommandHandler):
+    """A POST about a hold, with an optional idempotency key: a repeat about a hold
+    since confirmed or released is answered from its stored reply, else the hold's
+    show decides (`action`, a `ShowSales` method)."""
+
+    action: Callable[..., Awaitable[Reply]]
 
     async def post(self, hold_id: str) -> None:
         body, key = self.json_body(), self.idempotency_key()
         token = self.bearer_token("hold")
-        replay = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
-        if replay is None:
+        reply = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
+        if reply is None:
             sales = self.box_office.sales_for_hold(hold_id)
-            replay = await sales.add_to_hold(hold_id, token, body, key, self.scope)
-        self.write_reply(replay)
+            reply = await self.action(sales, hold_id, token, body, key, self.scope)
+        self.write_reply(reply)
+
+
+class HoldSeatsHandler(KeyedHoldCommand):
+    rate_limited = True
+    action = staticmethod(ShowSales.add_to_hold)
 
 
 class HoldSeatHandler(JsonCommandHandler):
@@ -53,12 +66,5 @@ class HoldSeatHandler(JsonCommandHandler):
         self.write_reply(await sales.remove_from_hold(hold_id, token, seat_id))
 
 
-class ConfirmHandler(JsonCommandHandler):
-    async def post(self, hold_id: str) -> None:
-        body, key = self.json_body(), self.idempotency_key()
-        token = self.bearer_token("hold")
-        replay = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
-        if replay is None:
-            sales = self.box_office.sales_for_hold(hold_id)
-            replay = await sales.confirm(hold_id, token, body, key, self.scope)
-        self.write_reply(replay)
+class ConfirmHandler(KeyedHoldCommand):
+    action = staticmethod(ShowSales.confirm)

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import brython
@@ -32,8 +33,11 @@ class Asset:
     etag: str
 
 
+@cache
 def load_assets(web_dir: Path = WEB_DIR) -> dict[str, Asset]:
-    """URL path -> Asset for every file the page may ask for."""
+    """URL path -> Asset for every file the page may ask for. Read and gzipped once
+    per process (brython.js at level 9 is most of a server's start-up), however
+    many applications are built (the tests build hundreds)."""
     files = {f"/static/{p.relative_to(web_dir).as_posix()}": p for p in web_dir.rglob("*") if p.is_file()}
     files.update({f"/brython/{name}": BRYTHON_DIR / name for name in BRYTHON_FILES})
     return {url: _asset(path) for url, path in files.items() if "__pycache__" not in path.parts}

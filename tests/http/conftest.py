@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from app.config import Config
 from application import SeatServer
+from tests.support.servers import ServerProcess
 
 ADMIN_TOKEN = "admin-secret"
 
@@ -126,6 +128,30 @@ def small_layout() -> dict:
                                                    {"label": "B", "seats": 6}]},
         {"name": "Balcony", "price": 2500, "rows": [{"label": "BA", "seats": 4}]},
     ]}
+
+
+@pytest.fixture
+def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """For tests of refusals: a refused request is an answer, not a fault, so the
+    server logs nothing at ERROR while the test runs."""
+    yield
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, f"the server logged errors: {errors}"
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[..., ServerProcess]]:
+    """Starts `python server.py ARGS` processes (restarts, crashes); stops them all after."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str) -> ServerProcess:
+        server = ServerProcess(*args).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -9,28 +9,12 @@ import json
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from tests.support.servers import ServerProcess
-
 SEATS = 300
 
 
 @pytest.fixture
 def db_path(tmp_path):
     return str(tmp_path / "seats.db")
-
-
-@pytest.fixture
-def servers():
-    started: list[ServerProcess] = []
-
-    def start(*args: str) -> ServerProcess:
-        server = ServerProcess(*args).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 async def post_book(client: AsyncHTTPClient, url: str, payload: dict, key: str | None = None):

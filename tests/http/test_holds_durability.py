@@ -21,20 +21,6 @@ HOLD_SECONDS = 3
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-@pytest.fixture
-def servers():
-    started: list[ServerProcess] = []
-
-    def start(*args: str) -> ServerProcess:
-        server = ServerProcess(*args).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 async def post(client: AsyncHTTPClient, url: str, payload: dict, token: str | None = None):
     headers = {"Content-Type": "application/json"}
     if token is not None:

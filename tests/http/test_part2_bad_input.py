@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 
 import pytest
 
-import application
 from app.config import Config
 from booking.layout import row_label
 from tests.http.conftest import ADMIN_TOKEN, body_of, small_layout
@@ -25,24 +23,9 @@ SEAT_STATES = set("fhb")
 
 # -- helpers ------------------------------------------------------------------------------
 
-_ASSETS: dict = {}
 
 
-@pytest.fixture(autouse=True)
-def assets_read_once(monkeypatch):
-    """The page's assets (Brython, gzipped) are the same for every server: read them
-    once for this module instead of once per test (most of a server's start-up)."""
-    if not _ASSETS:
-        _ASSETS.update(application.load_assets())
-    monkeypatch.setattr(application, "load_assets", lambda: _ASSETS)
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    """A refused request is an answer, not a fault: nothing at ERROR in the log."""
-    yield
-    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
-    assert not errors, f"the server logged errors: {errors}"
+pytestmark = pytest.mark.usefixtures("no_server_errors")
 
 
 def assert_refused(response, status: int, code: str | None = None) -> dict:

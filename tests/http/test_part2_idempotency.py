@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-import application
 from app.config import Config
 from tests.http.conftest import ADMIN_TOKEN, body_of, small_layout
 from tests.support.servers import ServerProcess
@@ -19,22 +17,9 @@ from tests.support.servers import ServerProcess
 JSON = {"Content-Type": "application/json"}
 BUYER = {"name": "Ada Lovelace", "email": "ada@example.com"}
 
-_ASSETS: dict = {}
 
 
-@pytest.fixture(autouse=True)
-def assets_read_once(monkeypatch):
-    """The page's assets are the same for every server: read them once per module."""
-    if not _ASSETS:
-        _ASSETS.update(application.load_assets())
-    monkeypatch.setattr(application, "load_assets", lambda: _ASSETS)
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    yield
-    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
-    assert not errors, f"the server logged errors: {errors}"
+pytestmark = pytest.mark.usefixtures("no_server_errors")
 
 
 # -- helpers ------------------------------------------------------------------------------
