@@ -148,6 +148,7 @@ class FreeSeats:
         same_length = self._by_length[row_index][length]
         if len(same_length) == 1:
             del self._by_length[row_index][length]
+            self._tree[self._size + row_index] &= ~(1 << length)  # the row's mask; `_counted` passes it up
         else:
             del same_length[bisect_right(same_length, start) - 1]
 
@@ -155,20 +156,19 @@ class FreeSeats:
         starts = self._starts[row_index]
         starts.insert(bisect_right(starts, start), start)
         self._length_at[row_index][start] = length
-        same_length = self._by_length[row_index].setdefault(length, [])
-        same_length.insert(bisect_right(same_length, start), start)
+        same_length = self._by_length[row_index].get(length)
+        if same_length is None:
+            self._by_length[row_index][length] = [start]
+            self._tree[self._size + row_index] |= 1 << length
+        else:
+            same_length.insert(bisect_right(same_length, start), start)
 
     def _counted(self, row_index: int, delta: int) -> None:
         self.row_free[row_index] += delta
         self.section_free[self.layout.row_section[row_index]] += delta
         self.available += delta
-        node = self._size + row_index
-        mask = _mask(self._by_length[row_index])
-        if self._tree[node] == mask:
-            return
         tree = self._tree
-        tree[node] = mask
-        node //= 2
+        node = (self._size + row_index) // 2
         while node:
             combined = tree[2 * node] | tree[2 * node + 1]
             if tree[node] == combined:

@@ -240,7 +240,8 @@ class JsonCommandHandler(BaseHandler):
     def scope(self) -> str:
         """What an idempotency key belongs to: this method and path, decoded (so
         `/shows/%6Aazz/holds` is the same request as `/shows/jazz/holds`)."""
-        return f"{self.request.method} {url_unescape(self.request.path, plus=False)}"
+        path = self.request.path
+        return f"{self.request.method} {url_unescape(path, plus=False) if '%' in path else path}"
 
 
 class NotFoundHandler(BaseHandler):
