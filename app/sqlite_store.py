@@ -68,7 +68,6 @@ CREATE TABLE IF NOT EXISTS bookings (
     booked_version INTEGER NOT NULL,
     cancelled_version INTEGER
 );
-CREATE UNIQUE INDEX IF NOT EXISTS bookings_reference ON bookings (show, reference);
 CREATE TABLE IF NOT EXISTS holds (
     id TEXT PRIMARY KEY,
     show TEXT NOT NULL,
@@ -284,8 +283,8 @@ class SqliteStore:
             self._reader.close()
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+# One encoder for every row: json.dumps with options builds a new one per call.
+_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _show_row(show: Show) -> tuple:

@@ -417,6 +417,11 @@ class Inventory:
         ids.discard(hold.id)
         if not ids:
             del self._holds_of_client[hold.client]
+        # A hold confirmed or released early leaves its entry in the expiry heap
+        # until its time comes; rebuild the heap before such entries pile up.
+        if len(self._expiries) > 2 * len(self.holds) + 64:
+            self._expiries = [(h.expires_at, h.id) for h in self.holds.values()]
+            heapq.heapify(self._expiries)
 
     def _update(self, hold: Hold, seats: tuple[str, ...]) -> Hold:
         price = sum(self.layout.price_of(self.layout.index_of(s)) for s in seats)
