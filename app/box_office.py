@@ -59,9 +59,9 @@ class BoxOffice:
     # -- finding things ---------------------------------------------------------------------
 
     def sales(self, show_id: str) -> ShowSales:
-        sales = self.shows.get(show_id) if is_show_id(show_id) else None
+        sales = self.shows.get(show_id)
         if sales is None:
-            raise UnknownShow(f"no show {show_id[:64]!r}")
+            raise UnknownShow(f"no show {show_id[:64]!r}" if is_show_id(show_id) else "no such show")
         return sales
 
     def sales_for_booking(self, booking_id: str) -> ShowSales:

@@ -19,7 +19,7 @@ from app import contract_json
 from app.committer import GroupCommitter
 from app.contract_json import Reply
 from app.event_hub import EventHub
-from app.identifiers import new_id, new_reference, new_token
+from app.identifiers import new_id_and_token, new_reference
 from app.keyed_replies import KeyedReplies
 from app.store import Record, StoredReply
 from booking.idempotency import fingerprint
@@ -74,7 +74,7 @@ class ShowSales:
         request = parse_book_request(body, self.inventory.layout, self._rules.max_per_booking)
 
         def decide(now: float) -> tuple[Reply, list[Record]]:
-            booking_id, token = new_id(), new_token()
+            booking_id, token = new_id_and_token()
             outcome = self.inventory.book(request, booking_id, hash_token(token), new_reference)
             if isinstance(outcome, Rejected):
                 return contract_json.rejected(outcome), []
@@ -90,7 +90,7 @@ class ShowSales:
             open_holds = self._rules.open_holds_of(client, now)
             if len(open_holds) >= limit:
                 raise TooManyHolds(limit, min(open_holds) - now)
-            hold_id, token = new_id(), new_token()
+            hold_id, token = new_id_and_token()
             outcome = self.inventory.hold(request, hold_id, hash_token(token), client, now)
             if isinstance(outcome, Rejected):
                 return contract_json.rejected(outcome), []
@@ -137,7 +137,7 @@ class ShowSales:
         buyer = parse_buyer(body)
 
         def decide(now: float) -> tuple[Reply, list[Record]]:
-            booking_id, booking_token = new_id(), new_token()
+            booking_id, booking_token = new_id_and_token()
             outcome = self.inventory.confirm(hold_id, token, buyer, booking_id, hash_token(booking_token),
                                              new_reference)
             if isinstance(outcome, Rejected):

@@ -3,11 +3,12 @@
 Each row keeps its free seats as *runs* (maximal blocks of adjacent free seats):
 sorted run starts plus each run's length. Each row also has a *length mask*, one
 bit per run length present (bit 5 set: the row has a run of exactly 5 free
-seats). A segment tree over the rows ORs those masks, so "the front-most row, in
+seats), runs longer than any request can use sharing one bit. A segment tree
+over the rows ORs those masks, so "the front-most row, in
 this range of rows, with a run whose length is in this set" is one descent of
 the tree, O(log rows), and the best block within that row looks only at that
-row's runs. Booking or freeing a seat splits or merges at most two runs and
-updates one path of the tree.
+row's runs. Booking or freeing seats splits or merges at most two runs and, only
+when the row's mask changes, updates one path of the tree.
 
 Seat positions inside a row are 0-based offsets; the caller (the inventory)
 translates between them and layout indexes.
@@ -20,11 +21,20 @@ from collections.abc import Iterator
 
 from booking.layout import Layout
 
+# Runs this long or longer share one bit of a row's mask (see `FreeSeats`).
+DEFAULT_LONGEST_BLOCK = 62
+
 
 class FreeSeats:
-    def __init__(self, layout: Layout, free: list[bool]) -> None:
-        """`free[i]` says whether seat index i is free."""
+    def __init__(self, layout: Layout, free: list[bool], longest_block: int = DEFAULT_LONGEST_BLOCK) -> None:
+        """`free[i]` says whether seat index i is free. `longest_block` is the most
+        adjacent seats one request may ask for: a row's mask has a bit for each run
+        length up to `longest_block + 1` and one bit for all longer runs, so taking a
+        seat out of a long run (the usual case) leaves the mask, and the tree above
+        it, untouched."""
         self.layout = layout
+        self._cap = longest_block + 2
+        self._long_runs = [0] * len(layout.rows)  # per row: runs of `_cap` seats or more
         rows = layout.rows
         self._starts: list[list[int]] = []  # per row: sorted offsets where free runs start
         self._length_at: list[dict[int, int]] = []  # per row: run start offset -> run length
@@ -55,10 +65,18 @@ class FreeSeats:
             free_here = sum(length_at.values())
             self.row_free[row_index] = free_here
             self.section_free[layout.row_section[row_index]] += free_here
-            self._tree[size + row_index] = _mask(by_length)
+            mask = 0
+            for length, same_length in by_length.items():
+                if length >= self._cap:
+                    self._long_runs[row_index] += len(same_length)
+                mask |= 1 << min(length, self._cap)
+            self._tree[size + row_index] = mask
         for node in range(size - 1, 0, -1):
             self._tree[node] = self._tree[2 * node] | self._tree[2 * node + 1]
         self.available = sum(self.row_free)
+        # No row before `_front` has a free seat: single seats for the whole house
+        # (Part 1's "Book seat") start there without walking the tree.
+        self._front = 0
 
     # -- queries ----------------------------------------------------------------------
 
@@ -76,6 +94,8 @@ class FreeSeats:
         before right. With `orphan_free`, only blocks that leave no single free seat
         stranded next to them in the row (a run of exactly `quantity`, or of
         `quantity` + 2 or more)."""
+        if quantity > self._cap - 2:
+            raise ValueError(f"blocks of at most {self._cap - 2} seats; {quantity} asked for")
         wanted = _lengths_from(quantity)
         if orphan_free:
             wanted &= ~(1 << (quantity + 1))
@@ -92,6 +112,14 @@ class FreeSeats:
         rows = range(len(self.layout.rows)) if section is None else self.layout.sections[section].rows
         chosen: list[tuple[int, int]] = []
         row_index = rows.start - 1
+        if section is None:
+            if self._front < rows.stop and not self.row_free[self._front]:
+                front = self._first_row(self._front, rows.stop, -1)
+                self._front = rows.stop if front < 0 else front
+            if self._front == rows.stop:
+                return chosen
+            row_index = self._front
+            chosen.extend((row_index, offset) for offset in self._best_offsets_in_row(row_index, quantity))
         while len(chosen) < quantity:
             row_index = self._first_row(row_index + 1, rows.stop, -1)
             if row_index < 0:
@@ -111,18 +139,20 @@ class FreeSeats:
         run_length = length_at[run_start] if i >= 0 else 0
         if i < 0 or offset + count > run_start + run_length:
             raise ValueError(f"seats {offset}..{offset + count - 1} of row {row_index} are not all free")
+        mask_before = self._tree[self._size + row_index]
         self._drop_run(row_index, i, run_start, run_length)
         if offset > run_start:
             self._add_run(row_index, run_start, offset - run_start)
         end = run_start + run_length
         if offset + count < end:
             self._add_run(row_index, offset + count, end - offset - count)
-        self._counted(row_index, -count)
+        self._counted(row_index, -count, mask_before)
 
     def give_back(self, row_index: int, offset: int, count: int = 1) -> None:
         """Mark `count` adjacent taken seats from `offset` free again, merging them
         with free neighbours."""
         starts, length_at = self._starts[row_index], self._length_at[row_index]
+        mask_before = self._tree[self._size + row_index]
         i = bisect_right(starts, offset + count - 1) - 1
         start, length = offset, count
         if i >= 0:
@@ -138,7 +168,7 @@ class FreeSeats:
             self._drop_run(row_index, bisect_right(starts, offset + count) - 1, offset + count, after_length)
             length += after_length
         self._add_run(row_index, start, length)
-        self._counted(row_index, count)
+        self._counted(row_index, count, mask_before)
 
     # -- internals --------------------------------------------------------------------
 
@@ -146,11 +176,19 @@ class FreeSeats:
         del self._starts[row_index][position]
         del self._length_at[row_index][start]
         same_length = self._by_length[row_index][length]
-        if len(same_length) == 1:
+        last_of_its_length = len(same_length) == 1
+        if last_of_its_length:
             del self._by_length[row_index][length]
-            self._tree[self._size + row_index] &= ~(1 << length)  # the row's mask; `_counted` passes it up
         else:
             del same_length[bisect_right(same_length, start) - 1]
+        # The row's mask (the tree's leaf; `_counted` passes a change up).
+        if length < self._cap:
+            if last_of_its_length:
+                self._tree[self._size + row_index] &= ~(1 << length)
+        else:
+            self._long_runs[row_index] -= 1
+            if not self._long_runs[row_index]:
+                self._tree[self._size + row_index] &= ~(1 << self._cap)
 
     def _add_run(self, row_index: int, start: int, length: int) -> None:
         starts = self._starts[row_index]
@@ -159,16 +197,23 @@ class FreeSeats:
         same_length = self._by_length[row_index].get(length)
         if same_length is None:
             self._by_length[row_index][length] = [start]
-            self._tree[self._size + row_index] |= 1 << length
         else:
             same_length.insert(bisect_right(same_length, start), start)
+        if length >= self._cap:
+            self._long_runs[row_index] += 1
+        self._tree[self._size + row_index] |= 1 << min(length, self._cap)
 
-    def _counted(self, row_index: int, delta: int) -> None:
+    def _counted(self, row_index: int, delta: int, mask_before: int) -> None:
+        if delta > 0 and row_index < self._front:
+            self._front = row_index
         self.row_free[row_index] += delta
         self.section_free[self.layout.row_section[row_index]] += delta
         self.available += delta
         tree = self._tree
-        node = (self._size + row_index) // 2
+        node = self._size + row_index
+        if tree[node] == mask_before:
+            return
+        node //= 2
         while node:
             combined = tree[2 * node] | tree[2 * node + 1]
             if tree[node] == combined:
@@ -289,13 +334,6 @@ class FreeSeats:
                 position, right = right, right + 1
             start = starts[position]
             yield bound(position), start, length_at[start]
-
-
-def _mask(by_length: dict[int, list[int]]) -> int:
-    mask = 0
-    for length in by_length:
-        mask |= 1 << length
-    return mask
 
 
 def _lengths_from(quantity: int) -> int:

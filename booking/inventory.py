@@ -172,7 +172,7 @@ class Inventory:
             self._open(hold)
         for hold in sorted(expired_holds, key=lambda h: h.expires_at):
             self.expired_holds[hold.id] = hold
-        self._free = FreeSeats(layout, [code == _F for code in self._state])
+        self._free = FreeSeats(layout, [code == _F for code in self._state], policy.max_seats)
 
     # -- reading --------------------------------------------------------------------
 
@@ -386,15 +386,15 @@ class Inventory:
     def _stretches(self, indexes: list[int]) -> list[tuple[int, int, int]]:
         """(row, offset, count) for each run of consecutive seat indexes in one row:
         a block of n seats is one change to the free map, not n."""
-        layout, stretches = self.layout, []
-        for i in sorted(indexes):
+        rows, row_of, stretches = self.layout.rows, self.layout.row_of, []
+        for i in sorted(indexes) if len(indexes) > 1 else indexes:
+            row_index = row_of[i]
             if stretches:
-                row_index, offset, count = stretches[-1]
-                if i == layout.rows[row_index].start + offset + count and i < layout.rows[row_index].stop:
+                last_row, offset, count = stretches[-1]
+                if row_index == last_row and i == rows[row_index].start + offset + count:
                     stretches[-1] = (row_index, offset, count + 1)
                     continue
-            row_index = layout.row_index_of(i)
-            stretches.append((row_index, i - layout.rows[row_index].start, 1))
+            stretches.append((row_index, i - rows[row_index].start, 1))
         return stretches
 
     def _restore(self, owner: str, seat_ids: Iterable[str], code: int) -> None:

@@ -4,10 +4,13 @@ the one table that maps service errors to HTTP statuses, and reading JSON bodies
 from __future__ import annotations
 
 import hmac
+import time
 from http import HTTPStatus
 from typing import Any
 
+import tornado
 import tornado.web
+from tornado import httputil
 from tornado.escape import url_unescape
 
 from app import contract_json
@@ -108,17 +111,52 @@ def service_error(error: BaseException) -> ApiError | None:
     return ApiError(status, message, code, headers)
 
 
-def set_security_headers(handler: tornado.web.RequestHandler) -> None:
-    handler.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    handler.set_header("X-Content-Type-Options", "nosniff")
-    handler.set_header("Referrer-Policy", "no-referrer")
-    handler.set_header("X-Frame-Options", "DENY")
-    handler.set_header("Cross-Origin-Opener-Policy", "same-origin")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class DefaultHeaders:
+    """Every response's first headers (Tornado's Server, Content-Type and Date,
+    then the security headers), built once a second: formatting `Date` and
+    checking five constant headers on every response cost a few percent of a
+    booking."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._headers: dict[str, str] = {}
+
+    def now(self) -> dict[str, str]:
+        """A plain dict: `HTTPHeaders(dict)` is four times cheaper than copying
+        an `HTTPHeaders`."""
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._headers = {
+                "Server": f"TornadoServer/{tornado.version}",
+                "Content-Type": "text/html; charset=UTF-8",
+                "Date": httputil.format_timestamp(second),
+                **SECURITY_HEADERS,
+            }
+        return self._headers
+
+
+DEFAULT_HEADERS = DefaultHeaders()
 
 
 class BaseHandler(tornado.web.RequestHandler):
-    def set_default_headers(self) -> None:
-        set_security_headers(self)
+    def clear(self) -> None:
+        """Tornado's `RequestHandler.clear` (tornado 6.6, web.py), with the default
+        headers copied from `DEFAULT_HEADERS` instead of built per response.
+        `tests/unit/test_handler_headers.py` checks it still matches Tornado's."""
+        self._headers = httputil.HTTPHeaders(DEFAULT_HEADERS.now())
+        self._write_buffer: list[bytes] = []
+        self._status_code = 200
+        self._reason = httputil.responses[200]
 
     def write_json(self, body: str | bytes, status: int = 200) -> None:
         """Bodies arrive already encoded, so idempotent repeats are byte-identical."""

@@ -301,12 +301,14 @@ def check_counts(seats: FreeSeats, layout: Layout, free: list[bool]) -> None:
 
 @pytest.mark.req("best-available")
 @settings(max_examples=300, deadline=None)
-@given(history=histories())
-def test_free_seats_answer_as_brute_force_after_any_history(history):
+@given(history=histories(), longest_block=st.sampled_from([1, 2, 3, 5, 8, 62]))
+def test_free_seats_answer_as_brute_force_after_any_history(history, longest_block):
+    """Also with short `longest_block`s, where long runs share one bit of a row's
+    mask: the masks must still find exactly the blocks brute force finds."""
     # Arrange
     layout, free, steps = history
     free = list(free)
-    seats = FreeSeats(layout, free)
+    seats = FreeSeats(layout, free, longest_block)
     check_counts(seats, layout, free)
 
     # Act
@@ -316,7 +318,7 @@ def test_free_seats_answer_as_brute_force_after_any_history(history):
 
     # Assert
     for section in [None, *range(len(layout.sections))]:
-        for quantity in range(1, 9):
+        for quantity in range(1, min(9, longest_block + 1)):
             for orphan_free in (True, False):
                 assert seats.best_block(quantity, section, orphan_free) == brute_block(
                     layout, free, quantity, section, orphan_free), (quantity, section, orphan_free)
@@ -358,3 +360,15 @@ def test_long_rows_answer_as_brute_force(length, taken, quantity):
     # Assert
     assert found == [brute_block(layout, free, quantity, None, orphan_free) for orphan_free in (True, False)]
     assert singles == brute_seats(layout, free, quantity, None)
+
+
+@pytest.mark.req("best-available")
+def test_a_block_longer_than_the_map_was_built_for_is_refused():
+    # Arrange
+    layout, free = rows_of("..........")
+    seats = FreeSeats(layout, free, longest_block=4)
+
+    # Act / Assert
+    assert seats.best_block(4, None, True) == (0, 3)
+    with pytest.raises(ValueError, match="at most 4"):
+        seats.best_block(5, None, False)
