@@ -22,6 +22,7 @@ from app.event_hub import EventHub
 from app.identifiers import new_id_and_token, new_reference
 from app.keyed_replies import KeyedReplies
 from app.store import Record, StoredReply
+from booking.errors import BookingError
 from booking.idempotency import fingerprint
 from booking.inventory import Held, HoldUpdated, Inventory, Rejected, Released, hash_token
 from booking.requests import parse_book_request, parse_buyer
@@ -170,6 +171,7 @@ class ShowSales:
         `decide` changes nothing and is never stored. `owner` is the hash of the
         request's bearer token, which a repeat must match."""
         body_print = fingerprint(body) if key is not None else ""
+        refusal: Exception | None = None
         async with self.lock:
             if self._rules.closing():
                 raise ShuttingDown()
@@ -177,17 +179,25 @@ class ShowSales:
             self._expire(now)
             earlier = self._replies.earlier(scope, key) if key is not None else None
             if earlier is None:
-                reply, records = decide(now)
-                stored = None
-                if key is not None:
-                    stored = StoredReply(scope, key, body_print, reply.status, reply.body, owner)
-                    records.append(stored)
-                durable = self._committer.submit(records)
-                if stored is not None:
-                    self._replies.remember(stored, reply, durable)
+                try:
+                    reply, records = decide(now)
+                except (BookingError, TooManyHolds) as error:
+                    # A refusal rests on state too (a hold that just expired is
+                    # 404): it waits, like any answer, until that state is durable.
+                    refusal, durable = error, self._committer.barrier()
+                else:
+                    stored = None
+                    if key is not None:
+                        stored = StoredReply(scope, key, body_print, reply.status, reply.body, owner)
+                        records.append(stored)
+                    durable = self._committer.submit(records)
+                    if stored is not None:
+                        self._replies.remember(stored, reply, durable)
         if earlier is not None:
             return await earlier.again(body_print, owner)
         await durable
+        if refusal is not None:
+            raise refusal
         return reply
 
     def _expire(self, now: float) -> None:

@@ -4,10 +4,13 @@ expiry as a change like any other (contract Part 2, "Holds and checkout")."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from app.config import Config
+from app.sqlite_store import SqliteStore
+from application import SeatServer
 from tests.http.conftest import ADMIN_TOKEN, body_of
 from tests.support.sse import EventStreamClient
 
@@ -311,3 +314,47 @@ class TestHoldsPerClient:
 
         # Assert
         assert response.code == 201
+
+
+class TestSlowDisk:
+    """Commits that take 0.3 s on the writer thread, once `slow_disk` is set."""
+
+    @pytest.fixture
+    def slow_disk(self, monkeypatch) -> dict:
+        switch = {"on": False}
+        real_commit = SqliteStore.commit
+
+        def commit(store, records) -> None:
+            if switch["on"]:
+                time.sleep(0.3)
+            real_commit(store, records)
+
+        monkeypatch.setattr(SqliteStore, "commit", commit)
+        return switch
+
+    @pytest.fixture
+    def seat_server(self, config, clock, slow_disk):
+        server = SeatServer(config, clock=clock)
+        yield server
+        server.close()
+
+    @pytest.mark.req("hold-expiry")
+    @pytest.mark.req("durability")
+    @pytest.mark.gen_test
+    async def test_a_refusal_that_rests_on_an_expiry_waits_until_the_expiry_is_durable(
+            self, api, clock, seat_server, slow_disk):
+        # Arrange: the sweeper decides the expiry; its commit is under way
+        basket = body_of(await api.hold("main", {"seats": ["E5"]}))
+        slow_disk["on"] = True
+        clock.advance(HOLD_SECONDS)
+        seat_server.box_office.sweep()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert seat_server.box_office.sales("main").inventory.holds == {}
+
+        # Act
+        gone = await api.get(f"/holds/{basket['hold_id']}", basket["token"])
+
+        # Assert: answered 404 only once the expiry it rests on is on disk and announced
+        assert gone.code == 404
+        assert seat_server.box_office.sales("main").hub.board.version == 2
