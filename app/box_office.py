@@ -64,16 +64,18 @@ class BoxOffice:
             raise UnknownShow(f"no show {show_id[:64]!r}" if is_show_id(show_id) else "no such show")
         return sales
 
-    def sales_for_booking(self, booking_id: str) -> ShowSales:
+    async def sales_for_booking(self, booking_id: str) -> ShowSales:
         for sales in self.shows.values():
             if booking_id in sales.inventory.bookings:
                 return sales
+        await self.committer.barrier()  # "no such booking" may rest on a cancel not yet durable
         raise UnknownBooking(f"no active booking {booking_id[:64]!r}")
 
-    def sales_for_hold(self, hold_id: str) -> ShowSales:
+    async def sales_for_hold(self, hold_id: str) -> ShowSales:
         for sales in self.shows.values():
             if sales.inventory.knows_hold(hold_id):
                 return sales
+        await self.committer.barrier()  # "no such hold" may rest on a confirm not yet durable
         raise UnknownHold(f"no hold {hold_id[:64]!r}")
 
     async def replay_for_hold(self, hold_id: str, token: str, body: object, key: str | None,

@@ -19,5 +19,5 @@ class BookingHandler(JsonCommandHandler):
     async def delete(self, booking_id: str) -> None:
         self.json_body()  # a body is not needed, but one that is not JSON is refused
         token = self.bearer_token("booking")
-        sales = self.box_office.sales_for_booking(booking_id)
+        sales = await self.box_office.sales_for_booking(booking_id)
         self.write_reply(await sales.cancel(booking_id, token))

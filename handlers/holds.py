@@ -28,12 +28,14 @@ class HoldHandler(JsonCommandHandler):
 
     async def get(self, hold_id: str) -> None:
         token = self.bearer_token("hold")
-        self.write_reply(await self.box_office.sales_for_hold(hold_id).basket(hold_id, token))
+        sales = await self.box_office.sales_for_hold(hold_id)
+        self.write_reply(await sales.basket(hold_id, token))
 
     async def delete(self, hold_id: str) -> None:
         self.json_body()
         token = self.bearer_token("hold")
-        self.write_reply(await self.box_office.sales_for_hold(hold_id).release(hold_id, token))
+        sales = await self.box_office.sales_for_hold(hold_id)
+        self.write_reply(await sales.release(hold_id, token))
 
 
 class KeyedHoldCommand(JsonCommandHandler):
@@ -48,7 +50,7 @@ class KeyedHoldCommand(JsonCommandHandler):
         token = self.bearer_token("hold")
         reply = await self.box_office.replay_for_hold(hold_id, token, body, key, self.scope)
         if reply is None:
-            sales = self.box_office.sales_for_hold(hold_id)
+            sales = await self.box_office.sales_for_hold(hold_id)
             reply = await self.action(sales, hold_id, token, body, key, self.scope)
         self.write_reply(reply)
 
@@ -62,7 +64,7 @@ class HoldSeatHandler(JsonCommandHandler):
     async def delete(self, hold_id: str, seat_id: str) -> None:
         self.json_body()
         token = self.bearer_token("hold")
-        sales = self.box_office.sales_for_hold(hold_id)
+        sales = await self.box_office.sales_for_hold(hold_id)
         self.write_reply(await sales.remove_from_hold(hold_id, token, seat_id))
 
 
