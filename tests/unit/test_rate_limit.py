@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -125,3 +127,49 @@ def test_any_request_pattern_gets_at_most_burst_plus_rate_times_elapsed(rate, ga
         for j in range(i, len(allowed_at)):
             assert j - i + 1 <= burst + rate * (allowed_at[j] - start) + 1e-9
     assert allowed_at, "the first request is always allowed"
+
+
+class CountingBuckets(OrderedDict):
+    """The limiter's buckets, counting walks over all of them."""
+
+    walks = 0
+
+    def items(self):
+        CountingBuckets.walks += 1
+        return super().items()
+
+
+@pytest.mark.req("rate-limit")
+def test_no_request_walks_every_bucket_however_many_addresses_there_are():
+    # Arrange: far more addresses still spending than `max_keys`
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock, max_keys=100)
+    limiter._buckets = CountingBuckets()
+    for n in range(5_000):
+        limiter.retry_after(f"10.0.{n // 256}.{n % 256}")
+
+    # Act
+    CountingBuckets.walks = 0
+    for n in range(1_000):
+        limiter.retry_after(f"10.1.{n // 256}.{n % 256}")
+
+    # Assert
+    assert CountingBuckets.walks == 0
+    assert len(limiter._buckets) == 6_000  # nobody still spending was forgotten
+
+
+@pytest.mark.req("rate-limit")
+def test_buckets_idle_long_enough_to_refill_are_forgotten_oldest_first():
+    # Arrange
+    clock = FakeClock()
+    limiter = RateLimiter(2, clock, max_keys=2)
+    for key in ("a", "b", "c"):
+        limiter.retry_after(key)
+        clock.now += 0.4
+
+    # Act: "a" (1.2 s ago) and "b" (0.8 s ago) are full again; "c" (0.4 s) is not
+    clock.now += 0.4
+    limiter.retry_after("d")
+
+    # Assert
+    assert list(limiter._buckets) == ["c", "d"]
