@@ -8,13 +8,13 @@ import asyncio
 import gc
 import json
 import logging
+import resource
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
 from app.access_log import FLUSH_SECONDS, AccessLog
@@ -23,6 +23,8 @@ from app.committer import GroupCommitter
 from app.config import Config
 from app.event_hub import EventHub
 from app.event_stream import EventStream
+from app.http_server import ConnectionLimits, LimitedHTTPServer
+from app.known_databases import KnownDatabases, default_registry
 from app.rate_limit import RateLimiter
 from app.sqlite_store import SqliteStore
 from app.store import Store
@@ -30,12 +32,12 @@ from booking.errors import InvalidRequest
 from booking.inventory import Change, Policy
 from booking.layout import Layout, parse_layout
 from booking.show import DEFAULT_SHOW, DEFAULT_SHOW_NAME, Show
-from handlers.base import NotFoundHandler
+from handlers.base import MAX_DISCARDED_BYTES, NotFoundHandler, refusal_response
 from handlers.book import BookHandler, BookingHandler
 from handlers.events import EventStreamHandler
 from handlers.holds import ConfirmHandler, HoldHandler, HoldSeatHandler, HoldSeatsHandler, HoldsHandler
 from handlers.page import AssetHandler, load_assets
-from handlers.shows import HealthHandler, SeatsHandler, ShowHandler, ShowsHandler
+from handlers.shows import MAX_SHOW_BYTES, HealthHandler, SeatsHandler, ShowHandler, ShowsHandler
 
 log = logging.getLogger("seats")
 
@@ -44,6 +46,24 @@ LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
 SWEEP_SECONDS = 0.1  # how often expired holds are looked for (a decision also expires what is due)
 FORGET_SECONDS = 60.0  # how often holds past --late-confirm-seconds are forgotten
 SHOW = r"([^/]+)"  # a show id; the handler answers 404 for one that does not exist
+FD_HEADROOM = 64  # descriptors kept for the database, logs and listening sockets
+
+
+def connection_cap(wanted: int) -> int:
+    """`--max-connections`, kept below the process's open-file limit: past that,
+    accept() fails instead of a clean 503 (the database, the logs and the
+    listening socket need descriptors too)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or wanted <= soft - FD_HEADROOM:
+        return wanted
+    capped = max(1, soft - FD_HEADROOM)
+    log.warning("--max-connections %d is above the open-file limit (%d) minus %d: using %d",
+                wanted, soft, FD_HEADROOM, capped)
+    return capped
+
+
+CONNECTION_REFUSAL = refusal_response(503, "too_many_connections",
+                                      "too many open connections; retry shortly", retry_after=5)
 
 
 class ConfigurationError(Exception):
@@ -61,10 +81,18 @@ def default_show(config: Config) -> Show:
     return Show(DEFAULT_SHOW, DEFAULT_SHOW_NAME, None, "EUR", layout)
 
 
-def open_store(config: Config) -> Store:
+def open_store(config: Config, known: KnownDatabases) -> Store:
     if config.db != ":memory:":
+        if not Path(config.db).exists():
+            if known.remembers(config.db) and not config.init:
+                raise ConfigurationError(
+                    f"the database {config.db} is missing, though a server here opened it before: restore it, "
+                    "or start with --init to begin again with an empty one")
+            log.info("creating a new database at %s", config.db)
         Path(config.db).parent.mkdir(parents=True, exist_ok=True)
     store = SqliteStore(config.db)
+    if config.db != ":memory:":
+        known.remember(config.db)
     if store.migrated_from is not None:
         log.info("migrated %s from schema %d: its venue and bookings are now show %r",
                  config.db, store.migrated_from, DEFAULT_SHOW)
@@ -82,9 +110,9 @@ class SeatServer:
     """Owns the store, the box office, the timers and the Tornado application."""
 
     def __init__(self, config: Config, replay_limit: int = REPLAY_LIMIT,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, known: KnownDatabases | None = None) -> None:
         self.config = config
-        self.store = open_store(config)
+        self.store = open_store(config, known or KnownDatabases(default_registry()))
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
         def committer(on_committed: Callable[[Change], None]) -> GroupCommitter:
@@ -95,25 +123,33 @@ class SeatServer:
                                     config.late_confirm_seconds, replay_limit, clock)
         self.rate_limiter = RateLimiter(config.rate_limit, time.monotonic)
         self.access_log = AccessLog(config.log_format)
+        self.connections = ConnectionLimits(connection_cap(config.max_connections),
+                                            config.max_connections_per_address)
         self.application = make_app(self)
         self._timers: list[PeriodicCallback] = []
-        self._http_server: HTTPServer | None = None
+        self._http_server: LimitedHTTPServer | None = None
 
-    def stream_closed(self, hub: EventHub, stream: EventStream) -> None:
-        """A stream is logged when it ends, with how long it stayed open."""
+    def stream_closed(self, hub: EventHub, counted: bool, stream: EventStream) -> None:
+        """A stream is logged when it ends, with how long it stayed open, and its
+        connection no longer counts against the limits."""
         hub.unsubscribe(stream)
+        if counted:
+            self.connections.release(stream.remote)
         self.access_log.record(200, "GET", stream.path, (time.monotonic() - stream.opened) * 1000, stream.remote)
 
     def _on_storage_failure(self, error: BaseException) -> None:
-        log.error("storage failure: %s; reloading committed state", error)
-        asyncio.get_running_loop().create_task(self.box_office.reload_after_storage_failure())
+        log.error("storage failure: %s; refusing changes, reopening the database", error)
+        self.box_office.storage_failed(error)
 
     def start(self) -> None:
         """Listen and start the timers; call with the event loop running."""
-        self._http_server = HTTPServer(self.application, xheaders=False, idle_connection_timeout=3600)
+        self._http_server = LimitedHTTPServer(
+            self.application, xheaders=False, limits=self.connections, refusal=CONNECTION_REFUSAL,
+            idle_connection_timeout=self.config.idle_timeout, body_timeout=self.config.body_timeout,
+            max_body_size=MAX_SHOW_BYTES + MAX_DISCARDED_BYTES)
         # A burst of thousands of new connections overflows Tornado's default
         # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
-        self._http_server.listen(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
+        self._http_server.listen_limited(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
         self.start_heartbeat()
         for callback, seconds in ((self.access_log.flush, FLUSH_SECONDS), (self.box_office.sweep, SWEEP_SECONDS),
                                   (self.box_office.forget_old_expired_holds, FORGET_SECONDS)):
@@ -196,5 +232,7 @@ def make_app(server: SeatServer) -> tornado.web.Application:
         default_handler_class=NotFoundHandler,
         log_function=server.access_log,
         allowed_origins=config.allowed_origin_set,
+        allowed_hosts=config.allowed_host_set,
+        loopback_only=config.loopback_only,
         admin_token=config.admin_token,
     )

@@ -21,8 +21,8 @@ from app.contract_json import Reply
 from app.event_hub import EventHub
 from app.keyed_replies import KeyedReplies
 from app.seat_board import SeatBoard
-from app.show_sales import SalesRules, ShowSales, ShuttingDown
-from app.store import NewShow, Store, StoredReply
+from app.show_sales import SalesRules, ShowSales, ShuttingDown, StorageDown
+from app.store import NewShow, StorageUnavailable, Store, StoredReply
 from booking.errors import ShowExists, UnknownBooking, UnknownHold, UnknownShow
 from booking.idempotency import fingerprint
 from booking.inventory import Change, Policy, hash_token
@@ -38,13 +38,14 @@ class BoxOffice:
         self.store = store
         self.policy = policy
         self.closing = False  # the one shutdown flag: no new decisions, no new streams
+        self.storage_error: str | None = None  # set from a failed commit until the store is reopened
         self._late_confirm_seconds = late_confirm_seconds
         self._replay_limit = replay_limit
         self._clock = clock
         self.committer = committer_factory(self.broadcast)
         self.replies = KeyedReplies(store)
         self._rules = SalesRules(policy.max_seats, max_holds_per_client, clock, self.open_holds_of,
-                                 lambda: self.closing)
+                                 self.refusing)
         self._creating = Lock()
         self.shows: dict[str, ShowSales] = {}
         for show in store.shows():
@@ -102,8 +103,9 @@ class BoxOffice:
         show = parse_show(body)
         body_print = fingerprint(body) if key is not None else ""
         async with self._creating:
-            if self.closing:
-                raise ShuttingDown()
+            refused = self.refusing()
+            if refused is not None:
+                raise refused
             earlier = self.replies.earlier(scope, key) if key is not None else None
             if earlier is not None:
                 return await earlier.again(body_print)
@@ -146,14 +148,39 @@ class BoxOffice:
 
     # -- failure and shutdown ---------------------------------------------------------------
 
+    def refusing(self) -> Exception | None:
+        """Why no decision can be taken now (shutting down, storage down), or None."""
+        if self.closing:
+            return ShuttingDown()
+        if self.storage_error is not None:
+            return StorageDown(self.storage_error)
+        return None
+
+    def storage_failed(self, error: BaseException) -> None:
+        """The committer's failure callback: refuse decisions at once, then recover."""
+        self.storage_error = str(error) or type(error).__name__
+        asyncio.get_running_loop().create_task(self.reload_after_storage_failure())
+
     async def reload_after_storage_failure(self) -> None:
-        """A batch failed: later decisions were built on it. Every show goes back to
-        what the store holds, then decisions are taken again."""
+        """A commit failed, and with it every decision built on it; whether its
+        writes reached the disk is unknown. As PostgreSQL does since "fsyncgate",
+        never retry on the same file handles and carry on: refuse decisions, reopen
+        the store, reload every show from what is on disk, then decide again. A
+        database that is gone or was replaced keeps the server refusing (and
+        /healthz failing) until an operator restarts it."""
         self.replies.forget_all()
+        try:
+            self.store.reopen()
+        except StorageUnavailable as lost:
+            self.storage_error = str(lost)
+            log.error("storage lost: %s; refusing every change until restarted", lost)
+            return
         expired_since = self._clock() - self._late_confirm_seconds
         for sales in list(self.shows.values()):
             await sales.reload(lambda s=sales: self.store.load_inventory(s.show, self.policy, expired_since))
         self.committer.reset()
+        self.storage_error = None
+        log.warning("storage reopened; every show reloaded from disk")
 
     async def close(self) -> None:
         """Refuse new decisions, then wait until every accepted one is durable."""

@@ -30,11 +30,26 @@ class Config:
     rate_limit: float = 0.0
     shutdown_timeout: float = 5.0
     allowed_origins: str = ""
+    allowed_hosts: str = ""
+    max_connections: int = 15_000
+    max_connections_per_address: int = 15_000
+    idle_timeout: float = 60.0
+    body_timeout: float = 30.0
+    init: bool = False
     log_format: str = "text"
 
     @property
     def allowed_origin_set(self) -> frozenset[str]:
         return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def allowed_host_set(self) -> frozenset[str]:
+        return frozenset(h.strip().strip("[]").lower() for h in self.allowed_hosts.split(",") if h.strip())
+
+    @property
+    def loopback_only(self) -> bool:
+        """Listening on a loopback address: only loopback names are expected in `Host`."""
+        return self.host in ("127.0.0.1", "localhost", "::1")
 
 
 HELP = {
@@ -54,13 +69,23 @@ HELP = {
     "max_backlog": "bytes a stream may have unsent before it is dropped",
     "rate_limit": "bookings per second per client address (0 = no limit)",
     "shutdown_timeout": "seconds to finish streams and commits on SIGTERM",
-    "allowed_origins": "comma-separated extra origins allowed to POST/DELETE",
+    "allowed_origins": "comma-separated origins of other sites' pages allowed to call the API (CORS)",
+    "allowed_hosts": "comma-separated host names accepted in Host (default: any; loopback names only "
+                     "when listening on a loopback address)",
+    "max_connections": "open connections at most (event streams included); one more is answered 503 and closed",
+    "max_connections_per_address": "open connections at most from one client address (behind a proxy, every "
+                                   "client shares the proxy's address)",
+    "idle_timeout": "seconds an idle keep-alive connection (or one not sending its headers) is kept",
+    "body_timeout": "seconds a client may take to send a request body",
+    "init": "create the database even if a server here opened it before and it is now missing",
     "log_format": "access log lines as 'text' or 'json'",
 }
 
-POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat", "hold_seconds",
-            "max_holds_per_client"}
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
+POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat", "hold_seconds",
+            "max_holds_per_client", "max_connections", "max_connections_per_address", "idle_timeout",
+            "body_timeout"}
 
 
 def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:
@@ -70,6 +95,13 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
         env_name = f"SEATS_{name.upper()}"
         kind = type(field.default)
         raw = environ.get(env_name)
+        if kind is bool:
+            if raw is not None and raw.strip().lower() not in BOOLEANS:
+                parser.error(f"{env_name}={raw!r} is not one of {', '.join(sorted(BOOLEANS))}")
+            value = BOOLEANS[raw.strip().lower()] if raw is not None else field.default
+            parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=value,
+                                help=f"{HELP[name]} (env {env_name}, default %(default)s)")
+            continue
         try:
             value = kind(raw) if raw is not None else field.default
         except ValueError:

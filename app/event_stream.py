@@ -1,10 +1,16 @@
-"""One open `/events` stream after its response headers: the client's socket and
+"""One open event stream after its response headers: the client's socket and
 the bytes it has not taken yet, nothing else.
 
 Tens of thousands of streams stay open for hours, so a stream is taken out of
 Tornado once its headers are sent (as WebSockets are): an IOStream, HTTP
 connection, request, handler and their coroutines cost about 14 KB per client,
 this object and its socket well under 1 KB.
+
+What a stream queues are references to shared bytes: every message is a
+`Piece`, made once for all streams, which keeps each framing of itself (HTTP
+chunk, gzip, both) once it has been asked for. A stream that falls behind, a
+resumed one replaying thousands of events included, holds references, never
+copies, and is cut off once what it holds passes `max_backlog` bytes.
 """
 
 from __future__ import annotations
@@ -15,35 +21,40 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 
 from app import stream_gzip
 
 LAST_CHUNK = b"0\r\n\r\n"
-SMALL = 16 * 1024
 
 
-@lru_cache(maxsize=256)
 def http_chunk(data: bytes) -> bytes:
-    """`data` framed as one HTTP/1.1 chunk. The hub hands the same bytes object to
-    every stream, so this is computed once per event (bytes cache their hash) and
-    every queue then holds a reference to one shared object, not a copy. Only
-    small pieces come here: a snapshot is framed around the shared bytes instead
-    (`chunk_parts`), so no cache keeps megabytes of old snapshots alive."""
+    """`data` framed as one HTTP/1.1 chunk."""
     return b"%x\r\n%b\r\n" % (len(data), data)
 
 
-def chunk_parts(data: bytes) -> tuple[bytes, ...]:
-    """One HTTP/1.1 chunk, as the parts to hand the socket together."""
-    if len(data) <= SMALL:
-        return (http_chunk(data),)
-    return b"%x\r\n" % len(data), data, b"\r\n"
+class Piece:
+    """One message for every stream (an event, a snapshot, a ping), with its
+    framings made once, on first use: plain, chunked, gzipped, both."""
+
+    __slots__ = ("_forms", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._forms: list[bytes | None] = [data, None, None, None]
+
+    def form(self, chunked: bool, gzip: bool) -> bytes:
+        index = 2 * chunked + gzip
+        framed = self._forms[index]
+        if framed is None:
+            body = stream_gzip.deflated(self.data) if gzip else self.data
+            framed = self._forms[index] = http_chunk(body) if chunked else body
+        return framed
 
 
 class EventStream:
     """Writes never wait: what the socket does not take is queued, and a client
-    whose queue passes `max_backlog` bytes is cut off. Reading only watches for
-    the client going away."""
+    whose queue passes its limit is cut off. Reading only watches for the client
+    going away (or talking, which an event-stream client never does)."""
 
     __slots__ = ("_backlog", "_chunked", "_closed", "_crc", "_ending", "_fd", "_gzip", "_limit", "_loop", "_on_close",
                  "_pending", "_size", "_sock", "opened", "path", "remote")
@@ -57,7 +68,7 @@ class EventStream:
         self._chunked = chunked
         self._limit = max_backlog
         self._on_close = on_close
-        self._pending: deque[memoryview] | None = None
+        self._pending: deque[bytes | memoryview] | None = None
         self._backlog = 0
         self._closed = False
         self._ending = False
@@ -74,24 +85,30 @@ class EventStream:
     def closed(self) -> bool:
         return self._closed
 
-    def open(self, opening: Iterable[bytes]) -> bool:
-        """Sends the opening pieces (a snapshot can be large: it does not count
-        against the backlog limit)."""
+    @property
+    def backlog(self) -> int:
+        """Bytes queued and not yet taken by the socket."""
+        return self._backlog
+
+    def open(self, opening: Iterable[Piece]) -> bool:
+        """Sends the opening pieces. They count against the backlog like anything
+        else; only a snapshot larger than the limit is let through whole (it is
+        shared by every stream opened at its version, not copied)."""
         pieces = list(opening)
-        self._limit += sum(len(piece) for piece in pieces)
-        if self._gzip and not self._write(self._framed(stream_gzip.HEADER)):
+        size = sum(len(piece.form(self._chunked, self._gzip)) for piece in pieces)
+        self._limit = max(self._limit, size + (len(stream_gzip.HEADER) + 16 if self._gzip else 0))
+        if self._gzip and not self._write(http_chunk(stream_gzip.HEADER) if self._chunked else stream_gzip.HEADER):
             return False
         return all(self.send(piece) for piece in pieces)
 
-    def send(self, data: bytes) -> bool:
-        """Queue bytes for the client. False once it is gone or cut off."""
+    def send(self, piece: Piece) -> bool:
+        """Queue a piece for the client. False once it is gone or cut off."""
         if self._closed or self._ending:
             return False
         if self._gzip:
-            self._crc = zlib.crc32(data, self._crc)
-            self._size += len(data)
-            data = stream_gzip.deflated(data)
-        return self._write(self._framed(data))
+            self._crc = zlib.crc32(piece.data, self._crc)
+            self._size += len(piece.data)
+        return self._write(piece.form(self._chunked, self._gzip))
 
     def end(self) -> None:
         """Ends the stream cleanly: the gzip trailer if any, the last chunk, then
@@ -99,9 +116,12 @@ class EventStream:
         if self._closed or self._ending:
             return
         self._ending = True
-        ending = self._framed(stream_gzip.trailer(self._crc, self._size)) if self._gzip else ()
+        ending = b""
+        if self._gzip:
+            trailer = stream_gzip.trailer(self._crc, self._size)
+            ending = http_chunk(trailer) if self._chunked else trailer
         if self._chunked:
-            ending += (LAST_CHUNK,)
+            ending += LAST_CHUNK
         if ending and not self._write(ending, limited=False):
             return
         if not self._pending:
@@ -119,40 +139,28 @@ class EventStream:
         # Later, not now: the hub may be iterating over its streams.
         self._loop.call_soon(self._on_close, self)
 
-    def _framed(self, data: bytes) -> tuple[bytes, ...]:
-        return chunk_parts(data) if self._chunked else (data,)
-
-    def _write(self, parts: tuple[bytes, ...], limited: bool = True) -> bool:
-        """Hands the parts to the socket in one call (no copy of a large piece);
-        what it does not take is queued."""
+    def _write(self, data: bytes, limited: bool = True) -> bool:
         if self._pending:
-            return self._queue([memoryview(part) for part in parts], limited)
+            return self._queue(data, limited)
         try:
-            sent = self._sock.send(parts[0]) if len(parts) == 1 else self._sock.sendmsg(parts)
+            sent = self._sock.send(data)
         except BlockingIOError:
             sent = 0
         except OSError:
             self.close()
             return False
-        rest = []
-        for part in parts:
-            if sent >= len(part):
-                sent -= len(part)
-                continue
-            rest.append(memoryview(part)[sent:])
-            sent = 0
-        if not rest:
+        if sent == len(data):
             return True
         self._pending = deque()
         self._loop.add_writer(self._fd, self._on_writable)
-        return self._queue(rest, limited)
+        return self._queue(memoryview(data)[sent:] if sent else data, limited)
 
-    def _queue(self, pieces: list[memoryview], limited: bool) -> bool:
-        self._backlog += sum(len(piece) for piece in pieces)
+    def _queue(self, data: bytes | memoryview, limited: bool) -> bool:
+        self._backlog += len(data)
         if limited and self._backlog > self._limit:
             self.close()
             return False
-        self._pending.extend(pieces)
+        self._pending.append(data)
         return True
 
     def _on_writable(self) -> None:
@@ -168,7 +176,7 @@ class EventStream:
                 return
             self._backlog -= sent
             if sent < len(piece):
-                pending[0] = piece[sent:]
+                pending[0] = memoryview(piece)[sent:]
                 return
             pending.popleft()
         self._loop.remove_writer(self._fd)
@@ -177,12 +185,13 @@ class EventStream:
             self.close()
 
     def _on_readable(self) -> None:
+        """An event-stream client sends nothing after its request: end of file is
+        it going away, and anything else (bytes blasted at the stream) is refused
+        by closing, so no one can keep a core busy reading."""
         try:
-            data = self._sock.recv(4096)
+            self._sock.recv(1)
         except BlockingIOError:
             return
         except OSError:
-            data = b""
-        if not data:
-            self.close()
-        # Anything else a client sends on an event stream is ignored.
+            pass
+        self.close()

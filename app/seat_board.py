@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 from app.contract_json import compact_snapshot, verbose_snapshot
+from app.event_stream import Piece
 from app.sse import encode_event
 from booking.inventory import STATE_CODES, Change
 from booking.layout import Layout
@@ -23,7 +24,7 @@ class SeatBoard:
         self.version = version
         self._codes = bytearray(codes)
         self.available = self._codes.count(b"f")
-        self._cache: dict[tuple[str, bool], bytes] = {}
+        self._cache: dict[tuple[str, bool], bytes | Piece] = {}
 
     def apply(self, change: Change) -> None:
         codes, index_of = self._codes, self.layout.index_of
@@ -40,10 +41,14 @@ class SeatBoard:
         return self._cached("gzip", compact, lambda c: gzip.compress(self.snapshot_json(c), GZIP_LEVEL, mtime=0))
 
     def snapshot_event(self, compact: bool) -> bytes:
-        return self._cached("event", compact, lambda c: encode_event(
-            self.snapshot_json(c).decode("utf-8"), "snapshot", str(self.version)))
+        return self.snapshot_piece(compact).data
 
-    def _cached(self, form: str, compact: bool, build) -> bytes:
+    def snapshot_piece(self, compact: bool) -> Piece:
+        """The snapshot as a stream's opening piece, framed once for every stream."""
+        return self._cached("event", compact, lambda c: Piece(encode_event(
+            self.snapshot_json(c).decode("utf-8"), "snapshot", str(self.version))))
+
+    def _cached(self, form: str, compact: bool, build):
         key = (form, compact)
         value = self._cache.get(key)
         if value is None:

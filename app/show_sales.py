@@ -37,6 +37,11 @@ class ShuttingDown(Exception):
     """The server is stopping and takes no new decisions."""
 
 
+class StorageDown(Exception):
+    """A commit failed: no decisions until the store is reopened and every show
+    reloaded from what is on disk."""
+
+
 class TooManyHolds(Exception):
     """This client address has `--max-holds-per-client` open holds already."""
 
@@ -54,7 +59,7 @@ class SalesRules:
     max_holds_per_client: int
     clock: Callable[[], float]
     open_holds_of: Callable[[str, float], list[float]]  # all shows' open holds of a client
-    closing: Callable[[], bool]
+    refusing: Callable[[], Exception | None]  # why no decision can be taken now, if so
 
 
 class ShowSales:
@@ -158,7 +163,7 @@ class ShowSales:
         """The sweeper's turn: end the holds whose time is up, announced like any
         change (not once shutting down: the store is about to close)."""
         async with self.lock:
-            if not self._rules.closing():
+            if self._rules.refusing() is None:
                 self._expire(self._rules.clock())
 
     # -- the one way a decision is made -----------------------------------------------------
@@ -173,8 +178,9 @@ class ShowSales:
         body_print = fingerprint(body) if key is not None else ""
         refusal: Exception | None = None
         async with self.lock:
-            if self._rules.closing():
-                raise ShuttingDown()
+            refused = self._rules.refusing()
+            if refused is not None:
+                raise refused
             now = self._rules.clock()
             self._expire(now)
             earlier = self._replies.earlier(scope, key) if key is not None else None

@@ -9,13 +9,15 @@ this version opens it: its venue and bookings become the show `main`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
 
-from app.store import NewShow, Record, StorageUnavailable, StoredReply
+from app.store import NewShow, Record, StorageLost, StorageUnavailable, StoredReply
 from booking.inventory import (
     Booked,
     Booking,
@@ -98,25 +100,43 @@ V1_BOOK_SCOPE = "POST /book"
 class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
-        # The writer connection is used by the commit thread; reads from the event
-        # loop go through their own connection so that, in WAL mode, a look-up never
-        # waits for a commit's fsync. `:memory:` has no files to share, so there
-        # the two are one connection and the guards are one lock.
-        try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.Error as error:
-            raise StorageUnavailable(f"cannot open the SQLite database {path}: {error}") from error
         self._guard = threading.Lock()
+        self._read_guard = threading.Lock()
+        try:
+            self._connect()
+            self.migrated_from: int | None = self._migrate_or_create()
+        except sqlite3.DatabaseError as error:  # garbage, truncated, foreign, unreadable
+            raise StorageUnavailable(f"{path} is not a usable seats database: {error}") from error
+        # Which file this is: a commit checks it is still the one at `path` (a
+        # deleted or replaced file would take acknowledged writes into the void).
+        self._identity = _identity(path)
+
+    def _connect(self) -> None:
+        """The writer connection is used by the commit thread; reads from the event
+        loop go through their own connection so that, in WAL mode, a look-up never
+        waits for a commit's fsync. `:memory:` has no files to share, so there the
+        two are one connection and the guards are one lock."""
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk (fsync) before it returns, so an acknowledged
         # booking survives power loss, not just a process crash.
         self._db.execute("PRAGMA synchronous=FULL")
-        self.migrated_from: int | None = self._migrate_or_create()
-        if path == ":memory:":
+        if self.path == ":memory:":
             self._reader, self._read_guard = self._db, self._guard
         else:
-            self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._read_guard = threading.Lock()
+            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+
+    def reopen(self) -> None:
+        """After a failed commit: new connections to the file (never retry a failed
+        fsync on the old ones), provided it is still the file we opened. (An
+        in-memory database lives in its connection: it is kept.)"""
+        if self.path == ":memory:":
+            return
+        self.close()
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise StorageLost(f"the database file {self.path} is gone or was replaced")
+        with self._guard:
+            self._connect()
 
     # -- schema ---------------------------------------------------------------------
 
@@ -273,14 +293,28 @@ class SqliteStore:
                                "VALUES (?, ?, ?, ?, ?, ?)", replies)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
                 raise
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise StorageLost(f"the database file {self.path} is gone or was replaced")
 
     def close(self) -> None:
         with self._guard:
             self._db.close()
         if self._reader is not self._db:
             self._reader.close()
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None for `:memory:` or a missing file."""
+    if path == ":memory:":
+        return None
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 # One encoder for every row: json.dumps with options builds a new one per call.

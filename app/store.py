@@ -43,6 +43,10 @@ class StorageUnavailable(Exception):
     """The database cannot be opened or used as configured."""
 
 
+class StorageLost(StorageUnavailable):
+    """The database file was deleted or replaced under the running server."""
+
+
 class Store(Protocol):
     def shows(self) -> list[Show]:
         """Every show, in the order they were created."""
@@ -62,5 +66,9 @@ class Store(Protocol):
 
     def commit(self, records: Sequence[Record]) -> None:
         """Write a batch in one transaction: all of it is durable, or none of it."""
+
+    def reopen(self) -> None:
+        """New connections after a failed commit; `StorageLost` if the database is
+        no longer the one opened at start."""
 
     def close(self) -> None: ...

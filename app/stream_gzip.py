@@ -4,8 +4,8 @@ A gzip body is a header, one DEFLATE stream and a trailer (CRC-32 and length of
 the uncompressed bytes). Each event is compressed on its own and ended with a
 sync flush, which closes its blocks on a byte boundary without ending the
 stream, and refers only to itself: the same compressed bytes are valid at any
-point of any reader's body. So the hub's one copy of an event serves every
-gzip reader, and a reader only adds its own running CRC and length, for the
+point of any reader's body. So the hub's one copy of an event (its `Piece`)
+serves every gzip reader, and a reader only adds its own running CRC and length, for the
 trailer that ends its stream cleanly. A 50,000-seat compact snapshot of rows of
 ten (94 KB of JSON) goes out as about 22 KB.
 """
@@ -14,33 +14,22 @@ from __future__ import annotations
 
 import struct
 import zlib
-from functools import lru_cache
 
 HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, unknown OS
 _FINAL_EMPTY_BLOCK = b"\x03\x00"
 LEVEL = 6
-SMALL = 16 * 1024
 
 
 def deflated(data: bytes) -> bytes:
-    """`data` as self-contained DEFLATE blocks ending on a byte boundary. Cached:
-    every reader of an event gets the same bytes object. Large pieces (snapshots)
-    are few and big, so only the last few are kept."""
-    return _deflated_small(data) if len(data) <= SMALL else _deflated_large(data)
+    """`data` as self-contained DEFLATE blocks ending on a byte boundary (each
+    `Piece` keeps its result, so it is computed once per event)."""
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
 def trailer(crc: int, size: int) -> bytes:
     """Ends the gzip body: an empty final block, then CRC-32 and length mod 2^32."""
     return _FINAL_EMPTY_BLOCK + struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)
-
-
-def _deflate(data: bytes) -> bytes:
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
-
-
-_deflated_small = lru_cache(maxsize=256)(_deflate)
-_deflated_large = lru_cache(maxsize=4)(_deflate)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

@@ -4,6 +4,7 @@ the one table that maps service errors to HTTP statuses, and reading JSON bodies
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 from http import HTTPStatus
 from typing import Any
@@ -19,7 +20,7 @@ from app.committer import StorageFailed
 from app.contract_json import Reply
 from app.keyed_replies import IdempotencyConflict
 from app.rate_limit import RateLimiter, retry_after_header
-from app.show_sales import ShuttingDown, TooManyHolds
+from app.show_sales import ShuttingDown, StorageDown, TooManyHolds
 from booking.errors import (
     BookingError,
     InvalidRequest,
@@ -69,17 +70,34 @@ SERVICE_ERRORS: dict[type[Exception], int] = {
     TooManyHolds: 429,
     StorageFailed: 500,
     ShuttingDown: 503,
+    StorageDown: 503,
 }
 
 MAX_BODY_BYTES = 16 * 1024
-# Bodies up to this size are read (and thrown away) so the client gets a clean
-# 413 instead of a reset; only a declared length beyond it is cut off at once.
-MAX_DISCARDED_BYTES = 64 * 1024 * 1024
+# Routes that take no body keep none, and refuse a declared one past this.
+MAX_READ_ONLY_BODY_BYTES = 1024
+# Past its limit a body is read and thrown away (never kept) up to this many
+# bytes more, so the client gets a clean 413 instead of a reset; beyond that the
+# connection is closed. A declared length past the limit is refused at once.
+MAX_DISCARDED_BYTES = 1024 * 1024
+CORS_ALLOW_HEADERS = "Content-Type, Authorization, Idempotency-Key"
+CORS_MAX_AGE = "600"
 # An empty body means `{}`. Besides "no Content-Type" (a bare browser fetch), some
 # HTTP clients (Tornado's among them) label every bodiless POST as a form; an
 # empty form carries nothing to misread, and a cross-site form is refused by the
 # Origin check before this point.
 BODYLESS_TYPES = {"", "application/json", "application/x-www-form-urlencoded"}
+
+
+def refusal_response(status: int, code: str, message: str, retry_after: int) -> bytes:
+    """A whole HTTP/1.1 response in the contract's JSON shape, for a connection the
+    server answers before Tornado reads its request (and then closes)."""
+    body = contract_json.error(code, message).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
+               "Retry-After": str(retry_after), "Connection": "close", "Cache-Control": "no-store",
+               **SECURITY_HEADERS}
+    head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode("latin-1") + b"\r\n" + body
 
 
 class ApiError(tornado.web.HTTPError):
@@ -105,7 +123,11 @@ def service_error(error: BaseException) -> ApiError | None:
     elif isinstance(error, ShuttingDown):
         message, headers = "server is shutting down; try again shortly", {"Retry-After": "1"}
     elif isinstance(error, StorageFailed):
-        message, code = "the request could not be saved; nothing was changed", "storage_failed"
+        message, code = ("the outcome is unknown: storage failed while saving, so the change may or may not "
+                         "have been made; retry with the same Idempotency-Key to find out"), "storage_failed"
+    elif isinstance(error, StorageDown):
+        message, code = "storage is being reopened after a failure; try again shortly", "storage_unavailable"
+        headers = {"Retry-After": "1"}
     elif isinstance(error, TooManyHolds):
         headers = {"Retry-After": retry_after_header(error.retry_after)}
     return ApiError(status, message, code, headers)
@@ -121,10 +143,10 @@ SECURITY_HEADERS = {
 
 
 class DefaultHeaders:
-    """Every response's first headers (Tornado's Server, Content-Type and Date,
-    then the security headers), built once a second: formatting `Date` and
-    checking five constant headers on every response cost a few percent of a
-    booking."""
+    """Every response's first headers (Tornado's Content-Type and Date, then the
+    security headers; no `Server` header, which only tells an attacker the
+    version), built once a second: formatting `Date` and checking five constant
+    headers on every response cost a few percent of a booking."""
 
     def __init__(self) -> None:
         self._second = -1
@@ -137,7 +159,6 @@ class DefaultHeaders:
         if second != self._second:
             self._second = second
             self._headers = {
-                "Server": f"TornadoServer/{tornado.version}",
                 "Content-Type": "text/html; charset=UTF-8",
                 "Date": httputil.format_timestamp(second),
                 **SECURITY_HEADERS,
@@ -148,15 +169,74 @@ class DefaultHeaders:
 DEFAULT_HEADERS = DefaultHeaders()
 
 
+@tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
+    """Every route: the default and CORS headers, the `Host` check, and a body
+    limit (`max_body_bytes`; bodies are streamed, so nothing past it is kept)."""
+
+    max_body_bytes = MAX_READ_ONLY_BODY_BYTES
+
     def clear(self) -> None:
         """Tornado's `RequestHandler.clear` (tornado 6.6, web.py), with the default
-        headers copied from `DEFAULT_HEADERS` instead of built per response.
+        headers copied from `DEFAULT_HEADERS` instead of built per response, and
+        the CORS headers an allowed origin needs (errors included).
         `tests/unit/test_handler_headers.py` checks it still matches Tornado's."""
         self._headers = httputil.HTTPHeaders(DEFAULT_HEADERS.now())
         self._write_buffer: list[bytes] = []
         self._status_code = 200
         self._reason = httputil.responses[200]
+        origin = self.request.headers.get("Origin")
+        if origin is not None and origin in self.settings.get("allowed_origins", ()):
+            self._headers["Access-Control-Allow-Origin"] = origin
+            self._headers["Access-Control-Expose-Headers"] = "Retry-After, Location, WWW-Authenticate"
+            self._headers["Vary"] = "Origin"
+
+    def prepare(self) -> None:
+        self.check_host()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._body_limit = (self.max_body_bytes if self.request.method in ("POST", "DELETE")
+                            else MAX_READ_ONLY_BODY_BYTES)
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > self._body_limit:
+            raise ApiError(413, f"body must be at most {self._body_limit} bytes")
+        self.request.connection.set_max_body_size(self._body_limit + MAX_DISCARDED_BYTES)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size <= self._body_limit:
+            self._chunks.append(chunk)
+
+    def options(self, *_: str) -> None:
+        """A CORS preflight: answered for an origin in `--allowed-origins`, refused
+        for any other (the browser then sends nothing)."""
+        origin = self.request.headers.get("Origin")
+        if origin is None or origin not in self.settings.get("allowed_origins", ()):
+            raise ApiError(403, f"origin {str(origin)[:100]!r} is not allowed to call this API", "forbidden_origin")
+        self.set_status(204)
+        self.set_header("Access-Control-Allow-Methods", ", ".join(self.implemented_methods()))
+        self.set_header("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS)
+        self.set_header("Access-Control-Max-Age", CORS_MAX_AGE)
+        self.finish()
+
+    def check_host(self) -> None:
+        """DNS rebinding: a page of another site whose domain is made to resolve to
+        this server's address sends its own domain in `Host`, and to the browser it
+        is then the same origin. With `--allowed-hosts`, only those names are
+        answered; without, a server on a loopback address refuses domain names (a
+        name with a dot that is not an IP address), which is what rebinding needs,
+        and answers IP addresses, `localhost` and other one-label names."""
+        allowed = self.settings.get("allowed_hosts", frozenset())
+        name = self.request.host_name.strip("[]").lower()
+        if allowed:
+            refused = name not in allowed
+        elif self.settings.get("loopback_only", False):
+            refused = "." in name and not _is_ip_address(name)
+        else:
+            return
+        if refused:
+            raise ApiError(421, f"this server does not answer for host {name[:100]!r}; see --allowed-hosts",
+                           "misdirected_request")
 
     def write_json(self, body: str | bytes, status: int = 200) -> None:
         """Bodies arrive already encoded, so idempotent repeats are byte-identical."""
@@ -224,7 +304,6 @@ class BaseHandler(tornado.web.RequestHandler):
             raise ApiError(403, "wrong admin token")
 
 
-@tornado.web.stream_request_body
 class JsonCommandHandler(BaseHandler):
     """A POST or DELETE: same-origin check, at most MAX_BODY_BYTES of JSON (an
     empty body is `{}`), other content types refused, an optional idempotency key.
@@ -238,27 +317,22 @@ class JsonCommandHandler(BaseHandler):
         self.rate_limiter = rate_limiter
 
     def prepare(self) -> None:
-        if self.rate_limited:
+        method = self.request.method
+        if method == "OPTIONS":
+            return super().prepare()
+        # Only a request that could take seats spends a token (a GET is a 405 here).
+        if self.rate_limited and method == "POST":
             wait = self.rate_limiter.retry_after(self.request.remote_ip or "")
             if wait:
                 raise ApiError(429, "too many bookings from this address; slow down",
                                headers={"Retry-After": retry_after_header(wait)})
-        self.check_same_origin()
-        self._chunks: list[bytes] = []
-        self._size = 0
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_DISCARDED_BYTES:
-            raise ApiError(413, f"body must be at most {self.max_body_bytes} bytes")
-        self.request.connection.set_max_body_size(MAX_DISCARDED_BYTES)
-
-    def data_received(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size <= self.max_body_bytes:
-            self._chunks.append(chunk)
+        if method in ("POST", "DELETE"):
+            self.check_same_origin()
+        super().prepare()
 
     def json_body(self) -> object:
-        if self._size > self.max_body_bytes:
-            raise ApiError(413, f"body must be at most {self.max_body_bytes} bytes")
+        if self._size > self._body_limit:
+            raise ApiError(413, f"body must be at most {self._body_limit} bytes")
         raw = b"".join(self._chunks)
         content_type = self.request.headers.get("Content-Type")
         media_type = (content_type or "").split(";", 1)[0].strip().lower()
@@ -282,8 +356,17 @@ class JsonCommandHandler(BaseHandler):
         return f"{self.request.method} {url_unescape(path, plus=False) if '%' in path else path}"
 
 
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class NotFoundHandler(BaseHandler):
     """Unknown paths get the same JSON error shape as everything else."""
 
     def prepare(self) -> None:
+        super().prepare()
         raise ApiError(404, f"no such resource: {self.request.path[:200]}")

@@ -14,6 +14,7 @@ from tornado.iostream import StreamClosedError
 from app.box_office import BoxOffice
 from app.event_hub import EventHub
 from app.event_stream import EventStream
+from app.http_server import ADMITTED, DETACHED
 from app.stream_gzip import accepts_gzip
 from booking.show import DEFAULT_SHOW
 from handlers.base import ApiError, BaseHandler
@@ -25,7 +26,7 @@ SOCKET_SEND_BUFFER = 16 * 1024
 
 class EventStreamHandler(BaseHandler):
     def initialize(self, box_office: BoxOffice, compact: bool, max_streams: int, max_backlog: int,
-                   on_stream_closed: Callable[[EventHub, EventStream], None]) -> None:
+                   on_stream_closed: Callable[[EventHub, bool, EventStream], None]) -> None:
         self.box_office = box_office
         self.compact = compact
         self.max_streams = max_streams
@@ -60,11 +61,11 @@ class EventStreamHandler(BaseHandler):
             return
         # `partial`, not a lambda over `self`: the stream must not keep this handler
         # (and its request and connection) alive for as long as it stays open.
-        stream = EventStream(self._take_socket(), chunked, self.max_backlog,
-                             partial(self.on_stream_closed, hub), self.request.remote_ip,
-                             self.request.path, gzip)
+        sock, counted = self._take_socket()
+        stream = EventStream(sock, chunked, self.max_backlog, partial(self.on_stream_closed, hub, counted),
+                             self.request.remote_ip, self.request.path, gzip)
         # No await between the opening and `add`: no event can fall in the gap.
-        if stream.open(hub.opening(last_event_id, self.compact)):
+        if stream.open(hub.opening(last_event_id, self.compact, self.max_backlog)):
             hub.add(stream)
 
     def _keep_alive_header_despite_close_request(self) -> None:
@@ -76,13 +77,17 @@ class EventStreamHandler(BaseHandler):
         if getattr(connection, "_disconnect_on_finish", False):
             connection._disconnect_on_finish = False
 
-    def _take_socket(self) -> socket.socket:
+    def _take_socket(self) -> tuple[socket.socket, bool]:
         """The connection's socket, out of Tornado's hands (as IOStream.start_tls
-        takes it): Tornado forgets the request, its handler and its IOStream."""
+        takes it): Tornado forgets the request, its handler and its IOStream. Also
+        whether the connection counts against the connection limits (the event
+        stream then gives it back when it closes)."""
         iostream = self.detach()
+        counted = getattr(iostream, ADMITTED, None) is not None
+        setattr(iostream, DETACHED, True)
         sock = iostream.socket
         IOLoop.current().remove_handler(sock)
         iostream.socket = None
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
-        return sock
+        return sock, counted

@@ -8,22 +8,18 @@ import json
 
 from app import contract_json
 from app.box_office import BoxOffice
+from app.show_sales import ShuttingDown
 from booking.show import DEFAULT_SHOW
 from handlers.base import BaseHandler, JsonCommandHandler
 
 # Smaller snapshots are not worth a gzip header.
 GZIP_FROM_BYTES = 1024
 # A 100,000-seat layout of one-seat rows is about 3 MB of JSON.
-MAX_LAYOUT_BYTES = 8 * 1024 * 1024
+MAX_SHOW_BYTES = 8 * 1024 * 1024
 
 
 class ShowsHandler(JsonCommandHandler):
-    max_body_bytes = MAX_LAYOUT_BYTES
-
-    def prepare(self) -> None:
-        if self.request.method in ("GET", "HEAD"):
-            return
-        super().prepare()
+    max_body_bytes = MAX_SHOW_BYTES
 
     def head(self) -> None:
         self.get()
@@ -87,6 +83,11 @@ class HealthHandler(BaseHandler):
         self.box_office = box_office
 
     def get(self) -> None:
+        """200 while the server can take bookings; 503 while it cannot (storage
+        failed or lost, or shutting down), so a load balancer takes it out."""
         main = self.box_office.shows.get(DEFAULT_SHOW)
         version = main.hub.board.version if main is not None else 0
-        self.write_json(contract_json.health("ok", version, self.box_office.streams_open()))
+        refused = self.box_office.refusing()
+        status = "ok" if refused is None else "shutting_down" if isinstance(refused, ShuttingDown) else "storage_failed"
+        self.write_json(contract_json.health(status, version, self.box_office.streams_open()),
+                        200 if refused is None else 503)

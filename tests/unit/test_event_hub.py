@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app.event_hub import EventHub, encode_change
+from app.event_stream import Piece
 from app.seat_board import SeatBoard
 from app.sse import PING, encode_retry
 from booking.inventory import Change, Inventory, hash_token
@@ -20,15 +21,21 @@ class FakeSubscriber:
     def __init__(self, accepting: bool = True) -> None:
         self.accepting = accepting
         self.received: list[bytes] = []
+        self.pieces: list[Piece] = []
         self.ended = False
 
     def send(self, data: bytes) -> bool:
         if self.accepting:
-            self.received.append(data)
+            self.received.append(data.data)
+            self.pieces.append(data)
         return self.accepting
 
     def end(self) -> None:
         self.ended = True
+
+
+def data_of(pieces: list[Piece] | None) -> list[bytes] | None:
+    return None if pieces is None else [piece.data for piece in pieces]
 
 
 def committed_changes(count: int) -> tuple[Layout, list[Change]]:
@@ -74,7 +81,7 @@ def test_new_stream_without_a_usable_last_event_id_opens_with_retry_then_a_snaps
     hub, _ = hub_at(10)
 
     # Act
-    opening = hub.opening(last_event_id)
+    opening = [piece.data for piece in hub.opening(last_event_id)]
 
     # Assert
     assert opening == [encode_retry(2000), hub.board.snapshot_event(compact=False)]
@@ -91,7 +98,7 @@ def test_stream_resuming_after_a_version_the_log_covers_gets_exactly_the_later_e
     hub, changes = hub_at(10)
 
     # Act
-    opening = hub.opening(last_event_id)
+    opening = [piece.data for piece in hub.opening(last_event_id)]
 
     # Assert
     assert opening == [encode_retry(2000), *(encode_change(changes[v - 1]) for v in replayed)]
@@ -104,7 +111,7 @@ def test_stream_further_behind_than_the_replay_log_needs_a_snapshot(last_event_i
     hub, changes = hub_at(10, replay_limit=4)
 
     # Act
-    missed = hub.events_after(last_event_id)
+    missed = data_of(hub.events_after(last_event_id))
 
     # Assert
     assert missed == (None if expected is None else [encode_change(changes[v - 1]) for v in expected])
@@ -121,7 +128,7 @@ def test_events_published_since_start_are_replayed_on_resume():
         commit(hub, change)
 
     # Act
-    missed = hub.events_after("1")
+    missed = data_of(hub.events_after("1"))
 
     # Assert
     assert missed == [encode_change(changes[1]), encode_change(changes[2])]
@@ -137,7 +144,7 @@ def test_resume_with_an_empty_log_behind_the_board_needs_a_snapshot():
     hub = EventHub(board)
 
     # Act
-    missed = hub.events_after("3")
+    missed = data_of(hub.events_after("3"))
 
     # Assert
     assert missed is None
@@ -150,14 +157,14 @@ def test_absurdly_long_numeric_last_event_id_needs_a_snapshot_instead_of_failing
     hub, _ = hub_at(3)
 
     # Act
-    missed = hub.events_after("1" * 5000)
+    missed = data_of(hub.events_after("1" * 5000))
 
     # Assert
     assert missed is None
 
 
 @pytest.mark.req("REQ-4")
-def test_publish_encodes_once_and_queues_the_same_bytes_object_on_every_subscriber():
+def test_publish_encodes_once_and_queues_the_same_piece_on_every_subscriber():
     # Arrange
     hub, _ = hub_at(0)
     subscribers = [FakeSubscriber() for _ in range(3)]
@@ -169,9 +176,9 @@ def test_publish_encodes_once_and_queues_the_same_bytes_object_on_every_subscrib
     commit(hub, change)
 
     # Assert
-    first = subscribers[0].received[0]
-    assert first == encode_change(change)
-    assert all(len(s.received) == 1 and s.received[0] is first for s in subscribers)
+    first = subscribers[0].pieces[0]
+    assert first.data == encode_change(change)
+    assert all(len(s.pieces) == 1 and s.pieces[0] is first for s in subscribers)
 
 
 @pytest.mark.req("REQ-4")
@@ -270,7 +277,7 @@ def test_snapshot_in_the_opening_shows_the_committed_state_at_the_boards_version
     hub, _ = hub_at(2)
 
     # Act
-    snapshot = hub.opening(None)[1]
+    snapshot = hub.opening(None)[1].data
 
     # Assert
     data = json.loads(snapshot.split(b"data: ", 1)[1])
@@ -305,9 +312,37 @@ def test_a_part_2_stream_opens_with_the_compact_snapshot_and_part_1_with_the_ver
     hub, _ = hub_at(2)
 
     # Act
-    compact = hub.opening(None, compact=True)[1]
-    verbose = hub.opening(None, compact=False)[1]
+    compact = hub.opening(None, compact=True)[1].data
+    verbose = hub.opening(None, compact=False)[1].data
 
     # Assert
     assert b'"rows":{"A":"fbbff"' in compact
     assert b'"seats":[{"id":"A1","row":"A","number":1,"state":"free"}' in verbose
+
+
+@pytest.mark.req("stalled-reader")
+@pytest.mark.req("resume")
+def test_a_replay_larger_than_a_streams_backlog_is_a_snapshot_instead():
+    # Arrange: 10 events after version 0, about 70 bytes each
+    hub, changes = hub_at(10)
+    replay_bytes = sum(len(encode_change(change)) for change in changes)
+
+    # Act
+    fits = hub.opening("0", max_replay_bytes=replay_bytes)
+    too_big = hub.opening("0", max_replay_bytes=replay_bytes - 1)
+
+    # Assert
+    assert [piece.data for piece in fits[1:]] == [encode_change(change) for change in changes]
+    assert [piece.data for piece in too_big[1:]] == [hub.board.snapshot_event(compact=False)]
+
+
+@pytest.mark.req("stalled-reader")
+def test_every_stream_resuming_from_one_version_shares_the_same_pieces():
+    # Arrange
+    hub, _ = hub_at(5)
+
+    # Act
+    first, second = hub.opening("2"), hub.opening("2")
+
+    # Assert: references to the hub's pieces, not copies
+    assert all(a is b for a, b in zip(first, second, strict=True))

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from app.event_stream import LAST_CHUNK, EventStream, http_chunk
+from app.event_stream import LAST_CHUNK, EventStream, Piece, http_chunk
 
 SMALL_BUFFER = 4096
 
@@ -57,7 +57,7 @@ def test_each_send_is_one_http_chunk_on_the_wire():
         stream = make_stream()
 
         # Act
-        sent = stream.send(b"data: 1\n\n")
+        sent = stream.send(Piece(b"data: 1\n\n"))
 
         # Assert
         assert sent is True
@@ -74,7 +74,7 @@ def test_what_the_socket_does_not_take_is_queued_and_sent_in_order_once_it_drain
         events = [b"data: %d %s\n\n" % (n, b"x" * 1000) for n in range(200)]
 
         # Act: far more than the socket buffers hold, with the client not reading
-        accepted = [stream.send(event) for event in events]
+        accepted = [stream.send(Piece(event)) for event in events]
         received = b""
         expected = b"".join(http_chunk(event) for event in events)
         while len(received) < len(expected):
@@ -97,7 +97,7 @@ def test_a_reader_past_its_backlog_is_cut_off_and_reported_closed():
         event = b"data: " + b"x" * 1000 + b"\n\n"
 
         # Act: the client never reads
-        results = [stream.send(event) for _ in range(100)]
+        results = [stream.send(Piece(event)) for _ in range(100)]
         await asyncio.sleep(0)
 
         # Assert
@@ -114,7 +114,7 @@ def test_end_sends_the_last_chunk_then_closes():
     async def scenario(client, closed, make_stream):
         # Arrange
         stream = make_stream()
-        stream.send(b"data: 1\n\n")
+        stream.send(Piece(b"data: 1\n\n"))
 
         # Act
         stream.end()
@@ -124,7 +124,7 @@ def test_end_sends_the_last_chunk_then_closes():
         assert read_all(client).endswith(b"\r\n" + LAST_CHUNK)
         assert stream.closed
         assert closed == [stream]
-        assert stream.send(b"data: 2\n\n") is False
+        assert stream.send(Piece(b"data: 2\n\n")) is False
 
     run(scenario)
 
@@ -155,7 +155,7 @@ def test_an_http_1_0_stream_is_not_chunked():
         stream = make_stream(chunked=False)
 
         # Act
-        stream.send(b"data: 1\n\n")
+        stream.send(Piece(b"data: 1\n\n"))
         stream.end()
         await asyncio.sleep(0)
 
@@ -187,9 +187,9 @@ def test_a_gzip_stream_is_one_gzip_body_that_unzips_to_every_event_sent():
         events = [b"event: seats\ndata: {\"n\":%d}\n\n" % n for n in range(5)]
 
         # Act
-        stream.open([b"retry: 2000\n\n", snapshot])
+        stream.open([Piece(b"retry: 2000\n\n"), Piece(snapshot)])
         for event in events:
-            stream.send(event)
+            stream.send(Piece(event))
         stream.end()
         received = b""
         while not stream.closed or not received.endswith(LAST_CHUNK):
@@ -213,7 +213,7 @@ def test_a_large_piece_is_sent_without_a_copy_and_queued_in_order_when_the_socke
         after = b"data: after\n\n"
 
         # Act
-        accepted = stream.send(large), stream.send(after)
+        accepted = stream.send(Piece(large)), stream.send(Piece(after))
         received = b""
         expected = b"%x\r\n%b\r\n" % (len(large), large) + http_chunk(after)
         while len(received) < len(expected):
@@ -223,5 +223,46 @@ def test_a_large_piece_is_sent_without_a_copy_and_queued_in_order_when_the_socke
         # Assert
         assert accepted == (True, True)
         assert received == expected
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_the_opening_counts_against_the_backlog_so_a_stalled_reader_gets_nothing_more_past_it():
+    async def scenario(client, closed, make_stream):
+        # Arrange: a reader that never reads, opened with far more than its limit
+        stream = make_stream(max_backlog=2_000)
+        opening = [Piece(b"data: " + b"s" * 60_000 + b"\n\n")]
+
+        # Act
+        opened = stream.open(opening)
+        small = stream.send(Piece(b"data: x\n\n"))
+        results = [stream.send(Piece(b"data: " + b"e" * 500 + b"\n\n")) for _ in range(200)]
+        await asyncio.sleep(0)
+
+        # Assert: the opening went through whole; what follows is cut off at once
+        assert (opened, small) == (True, True)
+        assert results[-1] is False
+        assert stream.closed and closed == [stream]
+        assert stream.backlog <= 60_000 + 2_000 + 2_000
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_a_client_that_sends_bytes_on_its_event_stream_is_closed():
+    async def scenario(client, closed, make_stream):
+        # Arrange
+        stream = make_stream()
+
+        # Act: bytes blasted at the stream, as an attacker keeping a core busy would
+        client.sendall(b"x" * 100)
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if closed:
+                break
+
+        # Assert
+        assert stream.closed and closed == [stream]
 
     run(scenario)
