@@ -178,6 +178,12 @@ class BoxOffice:
         expired_since = self._clock() - self._late_confirm_seconds
         for sales in list(self.shows.values()):
             await sales.reload(lambda s=sales: self.store.load_inventory(s.show, self.policy, expired_since))
+            # The failed batch may have reached the disk after all: then its changes
+            # are announced now, from the change log, like any committed change.
+            behind = sales.inventory.version - sales.hub.board.version
+            if behind > 0:
+                for change in self.store.recent_changes(sales.show.id, behind):
+                    sales.hub.publish(change)
         self.committer.reset()
         self.storage_error = None
         log.warning("storage reopened; every show reloaded from disk")

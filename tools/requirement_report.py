@@ -83,6 +83,14 @@ NAMED_REQS = {
     "references": "Every booking has a short readable reference, unique in its show.",
     "compact-snapshot": "/shows/{show}/seats and its stream's snapshot: one letter a seat, 50,000 seats in 64 KB.",
     "migration": "A database written by the single-venue version opens with its venue and bookings as show main.",
+    # Hardening, round two (issue 10).
+    "connection-limits": "Connections capped in total and per address (JSON 503), idle and body timeouts, and "
+                         "an accept loop that backs off when out of file descriptors.",
+    "storage-health": "A failed, lost or foreign database refuses changes, fails /healthz and is never silently "
+                      "recreated empty.",
+    "body-limits": "Every route has a body limit; past it a clean 413 and nothing kept.",
+    "cors": "Pages of --allowed-origins get their preflights answered and can read the answers; others cannot.",
+    "fsync-failure": "A failed commit says its outcome is unknown, refuses changes, reopens and reloads from disk.",
 }
 
 # Ids that tests may carry without being required (reported, never "untested").
