@@ -6,11 +6,13 @@ Tornado once its headers are sent (as WebSockets are): an IOStream, HTTP
 connection, request, handler and their coroutines cost about 14 KB per client,
 this object and its socket well under 1 KB.
 
-What a stream queues are references to shared bytes: every message is a
-`Piece`, made once for all streams, which keeps each framing of itself (HTTP
-chunk, gzip, both) once it has been asked for. A stream that falls behind, a
-resumed one replaying thousands of events included, holds references, never
-copies, and is cut off once what it holds passes `max_backlog` bytes.
+Every message is a `Piece`, made once for all streams, which keeps each
+framing of itself (HTTP chunk, gzip, both) once it has been asked for. Events
+are not queued per stream at all: a stream keeps a cursor into its show's
+`EventLog` (the last version it sent) and pulls the next event when its socket
+can take more, so one that stopped reading, or resumes thousands of versions
+back, costs a cursor. It is cut off once it is `max_backlog` bytes behind, or
+behind what the log keeps.
 """
 
 from __future__ import annotations
@@ -21,10 +23,18 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from app import stream_gzip
 
+if TYPE_CHECKING:
+    from app.event_log import EventLog
+
 LAST_CHUNK = b"0\r\n\r\n"
+
+
+class FellBehind(Exception):
+    """The events after a stream's cursor are no longer kept in the log."""
 
 
 def http_chunk(data: bytes) -> bytes:
@@ -52,12 +62,13 @@ class Piece:
 
 
 class EventStream:
-    """Writes never wait: what the socket does not take is queued, and a client
-    whose queue passes its limit is cut off. Reading only watches for the client
-    going away (or talking, which an event-stream client never does)."""
+    """Writes never wait: what the socket does not take is queued (one piece at
+    most, while following the log), and a client too far behind is cut off.
+    Reading only watches for the client going away (or talking, which an
+    event-stream client never does)."""
 
-    __slots__ = ("_backlog", "_chunked", "_closed", "_crc", "_ending", "_fd", "_gzip", "_limit", "_loop", "_on_close",
-                 "_pending", "_size", "_sock", "opened", "path", "remote")
+    __slots__ = ("_backlog", "_chunked", "_closed", "_crc", "_cursor", "_ending", "_fd", "_gzip", "_limit", "_log",
+                 "_loop", "_on_close", "_pending", "_size", "_sock", "opened", "path", "remote")
 
     def __init__(self, sock: socket.socket, chunked: bool, max_backlog: int,
                  on_close: Callable[[EventStream], None], remote: str, path: str = "/events",
@@ -78,6 +89,8 @@ class EventStream:
         self._gzip = gzip  # the body is one gzip stream (see app/stream_gzip.py)
         self._crc = 0
         self._size = 0
+        self._log: EventLog | None = None
+        self._cursor = 0  # the last version sent (or queued) from the log
         sock.setblocking(False)
         self._loop.add_reader(self._fd, self._on_readable)
 
@@ -87,28 +100,72 @@ class EventStream:
 
     @property
     def backlog(self) -> int:
-        """Bytes queued and not yet taken by the socket."""
-        return self._backlog
+        """Bytes this stream still has to send: queued, and the events of the log
+        it has not reached yet."""
+        behind = self._log.bytes_after(self._cursor) if self._log is not None and not self._ending else 0
+        return self._backlog + behind
 
-    def open(self, opening: Iterable[Piece]) -> bool:
-        """Sends the opening pieces. They count against the backlog like anything
-        else; only a snapshot larger than the limit is let through whole (it is
-        shared by every stream opened at its version, not copied)."""
+    def open(self, opening: Iterable[Piece], log: EventLog | None = None, cursor: int = 0) -> bool:
+        """Sends the opening pieces (`retry:`, a snapshot), then follows `log` from
+        the version after `cursor`. The opening counts against the backlog like
+        anything else; only a snapshot larger than the limit is let through whole
+        (it is shared by every stream opened at its version, not copied)."""
         pieces = list(opening)
         size = sum(len(piece.form(self._chunked, self._gzip)) for piece in pieces)
         self._limit = max(self._limit, size + (len(stream_gzip.HEADER) + 16 if self._gzip else 0))
         if self._gzip and not self._write(http_chunk(stream_gzip.HEADER) if self._chunked else stream_gzip.HEADER):
             return False
-        return all(self.send(piece) for piece in pieces)
+        if not all(self.send(piece) for piece in pieces):
+            return False
+        self._log, self._cursor = log, cursor
+        return self.advance()
+
+    def advance(self) -> bool:
+        """New events are in the log: send what the socket takes now; the rest is
+        pulled as it drains. False once the stream is gone or cut off (too far
+        behind)."""
+        if self._closed or self._ending or self._log is None:
+            return not self._closed
+        try:
+            if self.backlog > self._limit:
+                self.close()
+                return False
+            if not self._pending:
+                self._pump()
+        except FellBehind:
+            self.close()
+            return False
+        return not self._closed
 
     def send(self, piece: Piece) -> bool:
-        """Queue a piece for the client. False once it is gone or cut off."""
+        """Queue a piece that is not in the log (`retry:`, a snapshot). False once
+        the stream is gone or cut off."""
         if self._closed or self._ending:
             return False
         if self._gzip:
             self._crc = zlib.crc32(piece.data, self._crc)
             self._size += len(piece.data)
         return self._write(piece.form(self._chunked, self._gzip))
+
+    def ping(self, piece: Piece) -> bool:
+        """A heartbeat, sent only to a stream with nothing else to send (one that
+        is sending has no need of it)."""
+        if self._closed or self._ending:
+            return not self._closed
+        if self._pending or (self._log is not None and self._log.last_version > self._cursor):
+            return True
+        return self.send(piece)
+
+    def _pump(self) -> None:
+        """Sends events from the log while the socket takes them whole; the first
+        it does not is queued, and the rest wait for the socket to drain."""
+        log = self._log
+        while not self._pending and not self._closed:
+            piece = log.next_after(self._cursor)
+            if piece is None:
+                return
+            self._cursor += 1
+            self.send(piece)
 
     def end(self) -> None:
         """Ends the stream cleanly: the gzip trailer if any, the last chunk, then
@@ -183,6 +240,12 @@ class EventStream:
         self._pending = None
         if self._ending:
             self.close()
+            return
+        if self._log is not None:
+            try:
+                self._pump()
+            except FellBehind:
+                self.close()
 
     def _on_readable(self) -> None:
         """An event-stream client sends nothing after its request: end of file is

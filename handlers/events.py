@@ -65,7 +65,8 @@ class EventStreamHandler(BaseHandler):
         stream = EventStream(sock, chunked, self.max_backlog, partial(self.on_stream_closed, hub, counted),
                              self.request.remote_ip, self.request.path, gzip)
         # No await between the opening and `add`: no event can fall in the gap.
-        if stream.open(hub.opening(last_event_id, self.compact, self.max_backlog)):
+        opening = hub.opening(last_event_id, self.compact, self.max_backlog)
+        if stream.open(opening.pieces, hub.log, opening.cursor):
             hub.add(stream)
 
     def _keep_alive_header_despite_close_request(self) -> None:

@@ -16,18 +16,33 @@ from booking.requests import BookRequest
 
 
 class FakeSubscriber:
-    """Records what it is sent; `accepting=False` plays a client that was cut off."""
+    """Follows a hub's log as a stream does and records what it would send;
+    `accepting=False` plays a client that was cut off."""
 
     def __init__(self, accepting: bool = True) -> None:
         self.accepting = accepting
         self.received: list[bytes] = []
         self.pieces: list[Piece] = []
         self.ended = False
+        self.log = None
+        self.cursor = 0
 
-    def send(self, data: bytes) -> bool:
+    def following(self, hub: EventHub) -> FakeSubscriber:
+        self.log, self.cursor = hub.log, hub.board.version
+        return self
+
+    def advance(self) -> bool:
+        if not self.accepting:
+            return False
+        while (piece := self.log.next_after(self.cursor)) is not None:
+            self.cursor += 1
+            self.received.append(piece.data)
+            self.pieces.append(piece)
+        return True
+
+    def ping(self, piece: Piece) -> bool:
         if self.accepting:
-            self.received.append(data.data)
-            self.pieces.append(data)
+            self.received.append(piece.data)
         return self.accepting
 
     def end(self) -> None:
@@ -36,6 +51,12 @@ class FakeSubscriber:
 
 def data_of(pieces: list[Piece] | None) -> list[bytes] | None:
     return None if pieces is None else [piece.data for piece in pieces]
+
+
+def opened_with(hub: EventHub, last_event_id: str | None, **options) -> list[bytes]:
+    """What a new stream sends first: its opening pieces, then the log from its cursor."""
+    opening = hub.opening(last_event_id, **options)
+    return [piece.data for piece in opening.pieces] + [piece.data for piece in hub.log.pieces_after(opening.cursor)]
 
 
 def committed_changes(count: int) -> tuple[Layout, list[Change]]:
@@ -81,7 +102,7 @@ def test_new_stream_without_a_usable_last_event_id_opens_with_retry_then_a_snaps
     hub, _ = hub_at(10)
 
     # Act
-    opening = [piece.data for piece in hub.opening(last_event_id)]
+    opening = opened_with(hub, last_event_id)
 
     # Assert
     assert opening == [encode_retry(2000), hub.board.snapshot_event(compact=False)]
@@ -98,7 +119,7 @@ def test_stream_resuming_after_a_version_the_log_covers_gets_exactly_the_later_e
     hub, changes = hub_at(10)
 
     # Act
-    opening = [piece.data for piece in hub.opening(last_event_id)]
+    opening = opened_with(hub, last_event_id)
 
     # Assert
     assert opening == [encode_retry(2000), *(encode_change(changes[v - 1]) for v in replayed)]
@@ -169,7 +190,7 @@ def test_publish_encodes_once_and_queues_the_same_piece_on_every_subscriber():
     hub, _ = hub_at(0)
     subscribers = [FakeSubscriber() for _ in range(3)]
     for subscriber in subscribers:
-        hub.add(subscriber)
+        hub.add(subscriber.following(hub))
     change = Change("main", 1, {"A3": "booked"}, 19)
 
     # Act
@@ -187,7 +208,7 @@ def test_every_subscriber_receives_every_change_in_version_order():
     hub, _ = hub_at(0)
     subscribers = [FakeSubscriber() for _ in range(3)]
     for subscriber in subscribers:
-        hub.add(subscriber)
+        hub.add(subscriber.following(hub))
     _, changes = committed_changes(4)
 
     # Act
@@ -204,8 +225,8 @@ def test_subscriber_that_refuses_a_send_is_forgotten_while_the_others_keep_recei
     # Arrange
     hub, _ = hub_at(0)
     stalled, healthy = FakeSubscriber(), FakeSubscriber()
-    hub.add(stalled)
-    hub.add(healthy)
+    hub.add(stalled.following(hub))
+    hub.add(healthy.following(hub))
     _, changes = committed_changes(3)
     commit(hub, changes[0])
     stalled.accepting = False
@@ -226,8 +247,8 @@ def test_unsubscribed_stream_receives_nothing_more():
     # Arrange
     hub, _ = hub_at(0)
     gone, staying = FakeSubscriber(), FakeSubscriber()
-    hub.add(gone)
-    hub.add(staying)
+    hub.add(gone.following(hub))
+    hub.add(staying.following(hub))
 
     # Act
     hub.unsubscribe(gone)
@@ -243,8 +264,8 @@ def test_ping_goes_to_every_subscriber_and_drops_the_ones_that_are_gone():
     # Arrange
     hub, _ = hub_at(0)
     alive, dead = FakeSubscriber(), FakeSubscriber(accepting=False)
-    hub.add(alive)
-    hub.add(dead)
+    hub.add(alive.following(hub))
+    hub.add(dead.following(hub))
 
     # Act
     hub.ping()
@@ -260,7 +281,7 @@ def test_end_all_ends_every_stream_and_forgets_them():
     hub, _ = hub_at(0)
     subscribers = [FakeSubscriber() for _ in range(3)]
     for subscriber in subscribers:
-        hub.add(subscriber)
+        hub.add(subscriber.following(hub))
 
     # Act
     hub.end_all()
@@ -277,7 +298,7 @@ def test_snapshot_in_the_opening_shows_the_committed_state_at_the_boards_version
     hub, _ = hub_at(2)
 
     # Act
-    snapshot = hub.opening(None)[1].data
+    snapshot = hub.opening(None).pieces[1].data
 
     # Assert
     data = json.loads(snapshot.split(b"data: ", 1)[1])
@@ -292,11 +313,11 @@ def test_publishing_a_change_moves_the_board_before_any_stream_hears_of_it():
     seen_by_stream: list[int] = []
 
     class BoardWatcher(FakeSubscriber):
-        def send(self, data: bytes) -> bool:
+        def advance(self) -> bool:
             seen_by_stream.append(hub.board.version)
-            return super().send(data)
+            return super().advance()
 
-    hub.add(BoardWatcher())
+    hub.add(BoardWatcher().following(hub))
 
     # Act
     hub.publish(Change("main", 1, {"A1": "booked"}, 19))
@@ -312,8 +333,8 @@ def test_a_part_2_stream_opens_with_the_compact_snapshot_and_part_1_with_the_ver
     hub, _ = hub_at(2)
 
     # Act
-    compact = hub.opening(None, compact=True)[1].data
-    verbose = hub.opening(None, compact=False)[1].data
+    compact = hub.opening(None, compact=True).pieces[1].data
+    verbose = hub.opening(None, compact=False).pieces[1].data
 
     # Assert
     assert b'"rows":{"A":"fbbff"' in compact
@@ -328,21 +349,23 @@ def test_a_replay_larger_than_a_streams_backlog_is_a_snapshot_instead():
     replay_bytes = sum(len(encode_change(change)) for change in changes)
 
     # Act
-    fits = hub.opening("0", max_replay_bytes=replay_bytes)
-    too_big = hub.opening("0", max_replay_bytes=replay_bytes - 1)
+    fits = opened_with(hub, "0", max_replay_bytes=replay_bytes)
+    too_big = opened_with(hub, "0", max_replay_bytes=replay_bytes - 1)
 
     # Assert
-    assert [piece.data for piece in fits[1:]] == [encode_change(change) for change in changes]
-    assert [piece.data for piece in too_big[1:]] == [hub.board.snapshot_event(compact=False)]
+    assert fits[1:] == [encode_change(change) for change in changes]
+    assert too_big[1:] == [hub.board.snapshot_event(compact=False)]
 
 
 @pytest.mark.req("stalled-reader")
-def test_every_stream_resuming_from_one_version_shares_the_same_pieces():
+def test_a_resuming_stream_gets_a_cursor_into_the_log_not_a_copy_of_it():
     # Arrange
     hub, _ = hub_at(5)
 
     # Act
     first, second = hub.opening("2"), hub.opening("2")
 
-    # Assert: references to the hub's pieces, not copies
-    assert all(a is b for a, b in zip(first, second, strict=True))
+    # Assert: the opening is just `retry:`; the replay is the log's own pieces
+    assert (first.cursor, second.cursor) == (2, 2)
+    assert first.pieces[0] is second.pieces[0] and len(first.pieces) == 1
+    assert all(a is b for a, b in zip(hub.log.pieces_after(2), hub.log.pieces_after(2), strict=True))

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from app.event_log import EventLog
 from app.event_stream import LAST_CHUNK, EventStream, Piece, http_chunk
 
 SMALL_BUFFER = 4096
@@ -264,5 +265,30 @@ def test_a_client_that_sends_bytes_on_its_event_stream_is_closed():
 
         # Assert
         assert stream.closed and closed == [stream]
+
+    run(scenario)
+
+
+@pytest.mark.req("stalled-reader")
+def test_a_stream_following_the_log_holds_one_piece_at_most_and_is_cut_off_once_too_far_behind():
+    async def scenario(client, closed, make_stream):
+        # Arrange: a reader that never reads, following a log
+        log = EventLog(10_000)
+        stream = make_stream(max_backlog=50_000)
+        stream.open([], log, 0)
+
+        # Act: events arrive; the stream is told to advance after each
+        advanced = []
+        for version in range(1, 2_001):
+            log.append(version, Piece(b"data: " + b"e" * 94 + b"\n\n"))
+            advanced.append(stream.advance())
+        await asyncio.sleep(0)
+
+        # Assert: while it kept up with the socket it queued at most one piece;
+        # past 50 KB behind it was cut off
+        assert advanced[0] is True and advanced[-1] is False
+        assert stream.closed and closed == [stream]
+        first_false = advanced.index(False)
+        assert 400 < first_false < 700  # 50,000 bytes of 102-byte events, plus what the socket took
 
     run(scenario)
