@@ -9,6 +9,7 @@ their connections stay counted until the `EventStream` closes and calls
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import socket
@@ -25,6 +26,7 @@ log = logging.getLogger("seats.connections")
 # accept() failing for these means "no room for another descriptor now".
 OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 BACKOFF_FIRST, BACKOFF_LONGEST = 0.05, 1.0
+REFUSED_LINGER_SECONDS = 1.0
 LOG_EVERY_SECONDS = 10.0
 # Marks on an IOStream: the client address it was admitted for, and that an
 # EventStream took its socket (then the EventStream releases it when it closes).
@@ -132,12 +134,25 @@ class LimitedHTTPServer(HTTPServer):
     def handle_stream(self, stream: IOStream, address: tuple) -> None:
         client = str(address[0]) if isinstance(address, tuple) and address else ""
         if not self.limits.admit(client):
-            self.refused += 1
-            stream.write(self._refusal).add_done_callback(lambda _: stream.close())
+            self._refuse(stream)
             return
         self._address_of[stream] = client
         setattr(stream, ADMITTED, client)
         super().handle_stream(stream, address)
+
+    def _refuse(self, stream: IOStream) -> None:
+        """The 503, then a half-close: what the client sent is read and thrown
+        away for a moment, so closing does not reset the connection (a reset
+        could destroy the answer before the client reads it)."""
+        self.refused += 1
+
+        def written(_: object) -> None:
+            with contextlib.suppress(OSError, AttributeError):
+                stream.socket.shutdown(socket.SHUT_WR)
+            stream.read_until_close().add_done_callback(lambda done: done.exception())
+            IOLoop.current().call_later(REFUSED_LINGER_SECONDS, stream.close)
+
+        stream.write(self._refusal).add_done_callback(written)
 
     def on_close(self, server_conn) -> None:
         super().on_close(server_conn)

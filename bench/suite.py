@@ -281,13 +281,47 @@ def snapshot(context: Context) -> Row:
     )
 
 
+def attack(context: Context, what: str, *flags: str) -> dict:
+    out = context.scratch / f"attack-{what}.json"
+    command = [sys.executable, "-m", "bench.attacks", what, *flags, "--json", str(out)]
+    context.note(command)
+    subprocess.run(command, check=True, cwd=ROOT, timeout=900, capture_output=True)
+    return json.loads(out.read_text())
+
+
+def stalled_streams(context: Context) -> Row:
+    """Issue 10's first attack, at the default --max-backlog."""
+    result = attack(context, "stalled", "--max-backlog", "1048576")
+    idle, stalled = result["idle"], result["stalled_resumed"]
+    return Row(
+        "stalled resumed streams", "RSS with 1,000 streams resumed from version 1 after 10,000 versions and never "
+        "read, against 1,000 idle streams (default --max-backlog)", stalled["rss_kib"] / 1024,
+        idle["rss_kib"] / 1024, "1,000 idle streams", ratio=result["ratio"], target="< 2 x idle",
+        met=result["ratio"] < 2, unit="MB",
+        detail=f"/healthz took {stalled['healthz_ms']:.0f} ms with the stalled streams open "
+        f"({idle['healthz_ms']:.0f} ms with the idle ones)",
+    )
+
+
+def fd_limit(context: Context) -> Row:
+    result = attack(context, "fd-limit")
+    return Row(
+        "bookings at the fd limit", "open-file limit 1,024, server filled to its connection cap: p99 of 2,000 "
+        "bookings on connections opened before", result["p99_ms"], None, None, ratio=None,
+        target="bookings still answered; new connections refused with 503",
+        met=result["bookings"] == 2000 and result["new_connections_refused_503"] == 20, unit="ms",
+        detail=f"p50 {result['p50_ms']} ms; {result['new_connections_refused_503']}/20 new connections answered 503 "
+        f"(median {result['refusal_ms_median']} ms); server CPU {result['cpu_s_while_flooded']} s in the whole run",
+    )
+
+
 def fmt(values) -> str:
     return ", ".join(f"{value:.1f}" for value in values)
 
 
 ROWS: dict[str, Callable[[Context], Row | list[Row]]] = {
     "throughput": throughput, "burst": burst, "fanout": fanout, "memory": memory, "best-available": best_available,
-    "snapshot": snapshot, "page": page,
+    "snapshot": snapshot, "stalled": stalled_streams, "fd-limit": fd_limit, "page": page,
 }
 
 
