@@ -91,6 +91,18 @@ NAMED_REQS = {
     "body-limits": "Every route has a body limit; past it a clean 413 and nothing kept.",
     "cors": "Pages of --allowed-origins get their preflights answered and can read the answers; others cannot.",
     "fsync-failure": "A failed commit says its outcome is unknown, refuses changes, reopens and reloads from disk.",
+    # The sales page (issue 9): the buyer's page for contract Part 2.
+    "page-basket": "A click holds a seat into the basket (optimistic, rolled back with a notice), a basket seat "
+                   "comes out again; #quantity + #book hold the best N; prices, total and the hold's countdown.",
+    "page-checkout": "Checkout with name and email confirms the basket; a readable reference; my bookings, "
+                     "cancelled only after a confirmation step.",
+    "never-lose-booking": "A request keeps its Idempotency-Key until a final answer; a late answer gives the seats "
+                          "back (basket, or mine after a confirm), with no duplicate booking.",
+    "page-multi-tab": "Tabs of one browser share holds and bookings per show without overwriting each other.",
+    "page-large-venue": "50,000 seats: an overview of sections, zoom, only what is on screen drawn, labels and "
+                        "stage in view, seats of at least 24 px on a phone.",
+    "page-honest-states": "A loading state until ready (never '0 seats free'), controls disabled; a banner while "
+                          "the stream is down, saying when the server was last heard.",
 }
 
 # Ids that tests may carry without being required (reported, never "untested").
