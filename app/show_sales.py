@@ -218,8 +218,7 @@ class ShowSales:
         return contract_json.basket(outcome.hold, self.inventory.available, version, now, token)
 
     def _released(self, outcome: Released) -> Reply:
-        version = outcome.change.version if outcome.change is not None else self.inventory.version
-        return contract_json.released(outcome.hold, self.inventory.available, version)
+        return contract_json.released(outcome.hold, self.inventory.available, outcome.change.version)
 
     async def reload(self, load: Callable[[], Inventory]) -> None:
         """Forget decisions the disk did not take: rebuild from what is committed."""

@@ -119,14 +119,18 @@ class HoldUpdated:
 
 @dataclass(frozen=True)
 class Released:
+    """A hold ended by its buyer (a change even for an empty basket: the hold ends)."""
+
     hold: Hold
-    change: Change | None
+    change: Change
 
 
 @dataclass(frozen=True)
 class Expired:
+    """A hold ended by time (a change even for an empty basket: the hold ends)."""
+
     hold: Hold
-    change: Change | None
+    change: Change
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,7 @@ class Inventory:
         hold = self._open_hold(hold_id, token)
         self._close(hold)
         self._give_back([self.layout.index_of(s) for s in hold.seats])
-        return Released(hold, self._next_change(hold.seats, FREE) if hold.seats else None)
+        return Released(hold, self._next_change(hold.seats, FREE))
 
     def confirm(
         self, hold_id: str, token: str, buyer: Buyer, booking_id: str, token_hash: str,
@@ -328,8 +332,58 @@ class Inventory:
             self._close(hold)
             self.expired_holds[hold_id] = hold
             self._give_back([self.layout.index_of(s) for s in hold.seats])
-            expired.append(Expired(hold, self._next_change(hold.seats, FREE) if hold.seats else None))
+            expired.append(Expired(hold, self._next_change(hold.seats, FREE)))
         return expired
+
+    def apply(self, result: Result) -> None:
+        """A decision taken and committed elsewhere (another server process, on the
+        same database): bring this inventory to its version as if it had decided it.
+        Results come in version order; a gap is an error (reload instead)."""
+        change = result.change
+        if change is None:  # nothing moved (seats already in the basket)
+            if isinstance(result, HoldUpdated) and result.hold.id in self.holds:
+                self.holds[result.hold.id] = result.hold
+            return
+        if change.version != self.version + 1:
+            raise ValueError(f"change {change.version} does not follow version {self.version}")
+        index_of = self.layout.index_of
+        if isinstance(result, Booked):
+            self._take([index_of(s) for s in result.booking.seats], result.booking.id, _B)
+            self._add_booking(result.booking)
+        elif isinstance(result, Cancelled):
+            del self.bookings[result.booking.id]
+            self._give_back([index_of(s) for s in result.booking.seats])
+        elif isinstance(result, Held):
+            self._take([index_of(s) for s in result.hold.seats], result.hold.id, _H)
+            self._open(result.hold)
+        elif isinstance(result, HoldUpdated):
+            before = set(self.holds[result.hold.id].seats)
+            after = set(result.hold.seats)
+            self._take([index_of(s) for s in result.hold.seats if s not in before], result.hold.id, _H)
+            self._give_back([index_of(s) for s in before - after])
+            self.holds[result.hold.id] = result.hold
+        elif isinstance(result, Released | Expired):
+            hold = self.holds[result.hold.id]
+            self._close(hold)
+            if isinstance(result, Expired):
+                self.expired_holds[hold.id] = hold
+            self._give_back([index_of(s) for s in hold.seats])
+        elif isinstance(result, Confirmed):
+            indexes = [index_of(s) for s in result.hold.seats]
+            if result.hold.id in self.holds:
+                self._close(self.holds[result.hold.id])
+                for i in indexes:
+                    self._state[i] = _B
+                    self._owner[i] = result.booking.id
+            else:  # a late confirm of an expired hold
+                self.expired_holds.pop(result.hold.id, None)
+                self._take(indexes, result.booking.id, _B)
+            self._add_booking(result.booking)
+        self.version = change.version
+
+    def _add_booking(self, booking: Booking) -> None:
+        self.bookings[booking.id] = booking
+        self.references.add(booking.reference)
 
     def forget_expired(self, expired_before: float) -> int:
         """Stop remembering holds that expired before this time (a confirm for them

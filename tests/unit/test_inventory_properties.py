@@ -119,6 +119,8 @@ class InventoryMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.inventory = Inventory("jazz", LAYOUT, Policy(hold_seconds=HOLD_SECONDS, max_seats=MAX_SEATS))
+        # Another process on the same database: it only applies what the first decided.
+        self.replica = Inventory("jazz", LAYOUT, Policy(hold_seconds=HOLD_SECONDS, max_seats=MAX_SEATS))
         self.now = 1000.0
         self.owner: dict[int, str] = {}  # seat index -> hold id ("h…") or booking id ("b…")
         self.open: dict[str, ModelHold] = {}
@@ -159,9 +161,12 @@ class InventoryMachine(RuleBasedStateMachine):
         assert (outcome.error, outcome.unavailable) == (error, unavailable)
         assert (outcome.available, outcome.version) == (len(self.free), self.version)
 
-    def check_change(self, change: Change | None, moved: dict[int, str]) -> None:
-        """`moved` must already be applied to the model."""
-        if not moved:
+    def check_change(self, outcome: object, moved: dict[int, str], ends_hold: bool = False) -> None:
+        """`moved` must already be applied to the model. A hold that ends takes a
+        version even when its basket was empty. The replica applies the outcome."""
+        change: Change | None = outcome.change
+        self.replica.apply(outcome)
+        if not moved and not ends_hold:
             assert change is None
             return
         assert change is not None
@@ -201,7 +206,7 @@ class InventoryMachine(RuleBasedStateMachine):
         assert outcome.booking.total_price == price(expected)
         self.bookings[booking_id] = ModelBooking(booking_id, f"t-{booking_id}", expected)
         self.owner.update(dict.fromkeys(expected, booking_id))
-        self.check_change(outcome.change, dict.fromkeys(expected, BOOKED))
+        self.check_change(outcome, dict.fromkeys(expected, BOOKED))
 
     @rule(request=REQUESTS, client=st.sampled_from(CLIENTS))
     def hold(self, request: BookRequest, client: str) -> None:
@@ -218,7 +223,7 @@ class InventoryMachine(RuleBasedStateMachine):
         assert (outcome.hold.created_at, outcome.hold.expires_at) == (self.now, self.now + HOLD_SECONDS)
         self.open[hold_id] = ModelHold(hold_id, f"t-{hold_id}", client, self.now + HOLD_SECONDS, list(expected))
         self.owner.update(dict.fromkeys(expected, hold_id))
-        self.check_change(outcome.change, dict.fromkeys(expected, HELD))
+        self.check_change(outcome, dict.fromkeys(expected, HELD))
 
     @rule(pick=st.integers(0, 1000), request=ADD_REQUESTS, right=RIGHT_TOKEN)
     @precondition(lambda self: self.open or self.expired)
@@ -265,7 +270,7 @@ class InventoryMachine(RuleBasedStateMachine):
         assert (outcome.hold.seats, outcome.hold.total_price) == (ids(hold.seats), price(hold.seats))
         assert outcome.hold.expires_at == hold.expires_at, "adding seats does not extend a hold"
         self.owner.update(dict.fromkeys(expected, hold_id))
-        self.check_change(outcome.change, dict.fromkeys(expected, HELD))
+        self.check_change(outcome, dict.fromkeys(expected, HELD))
 
     @rule(pick=st.integers(0, 1000), seat=st.integers(0, 1000), in_basket=st.sampled_from([True, True, False]),
           right=RIGHT_TOKEN)
@@ -294,7 +299,7 @@ class InventoryMachine(RuleBasedStateMachine):
             hold.seats.remove(index)
             del self.owner[index]
             assert (outcome.hold.seats, outcome.hold.total_price) == (ids(hold.seats), price(hold.seats))
-            self.check_change(outcome.change, {index: FREE})
+            self.check_change(outcome, {index: FREE})
 
     @rule(pick=st.integers(0, 1000), right=RIGHT_TOKEN)
     @precondition(lambda self: self.open or self.expired)
@@ -316,7 +321,7 @@ class InventoryMachine(RuleBasedStateMachine):
             assert outcome.hold.seats == ids(hold.seats)
             for i in hold.seats:
                 del self.owner[i]
-            self.check_change(outcome.change, dict.fromkeys(hold.seats, FREE))
+            self.check_change(outcome, dict.fromkeys(hold.seats, FREE), ends_hold=True)
 
     @rule(pick=st.integers(0, 1000), right=RIGHT_TOKEN)
     @precondition(lambda self: self.open or self.expired)
@@ -353,7 +358,7 @@ class InventoryMachine(RuleBasedStateMachine):
         self.gone_holds.append(hold_id)
         self.bookings[booking_id] = ModelBooking(booking_id, f"t-{booking_id}", list(hold.seats))
         self.owner.update(dict.fromkeys(hold.seats, booking_id))
-        self.check_change(outcome.change, dict.fromkeys(hold.seats, BOOKED))
+        self.check_change(outcome, dict.fromkeys(hold.seats, BOOKED))
 
     @rule(pick=st.integers(0, 3), right=RIGHT_TOKEN)
     def unknown_hold(self, pick: int, right: bool) -> None:
@@ -391,7 +396,7 @@ class InventoryMachine(RuleBasedStateMachine):
             self.gone_bookings.append(booking_id)
             for i in booking.seats:
                 del self.owner[i]
-            self.check_change(outcome.change, dict.fromkeys(booking.seats, FREE))
+            self.check_change(outcome, dict.fromkeys(booking.seats, FREE))
 
     @rule(seconds=st.integers(0, 15))
     def time_passes(self, seconds: int) -> None:
@@ -408,7 +413,7 @@ class InventoryMachine(RuleBasedStateMachine):
             assert outcome.hold.seats == ids(hold.seats)
             for i in hold.seats:  # frees exactly what that hold held
                 assert self.owner.pop(i) == hold.id
-            self.check_change(outcome.change, dict.fromkeys(hold.seats, FREE))
+            self.check_change(outcome, dict.fromkeys(hold.seats, FREE), ends_hold=True)
         assert all(hold.expires_at > self.now for hold in self.inventory.holds.values())
 
     @rule(back=st.integers(0, 60))
@@ -417,6 +422,7 @@ class InventoryMachine(RuleBasedStateMachine):
         forgotten = [hold_id for hold_id, hold in self.expired.items() if hold.expires_at < before]
 
         count = self.inventory.forget_expired(before)
+        self.replica.forget_expired(before)
 
         assert count == len(forgotten)
         for hold_id in forgotten:
@@ -472,6 +478,16 @@ class InventoryMachine(RuleBasedStateMachine):
             assert inventory.bookings[booking_id].seats == ids(booking.seats)
         references = [b.reference for b in inventory.bookings.values()]
         assert len(references) == len(set(references)), "references are unique in a show"
+
+    @invariant()
+    def a_replica_applying_every_decision_is_the_same_inventory(self) -> None:
+        primary, replica = self.inventory, self.replica
+        assert replica.states() == primary.states()
+        assert (replica.version, replica.available) == (primary.version, primary.available)
+        assert replica.holds == primary.holds
+        assert replica.expired_holds == primary.expired_holds
+        assert replica.bookings == primary.bookings
+        assert replica.next_expiry() == primary.next_expiry()
 
     @invariant()
     def open_holds_and_next_expiry_are_right(self) -> None:
