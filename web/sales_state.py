@@ -23,7 +23,7 @@ The model:
 
 import notices
 import seat_ranking
-from basket import (
+from basket_records import (
     Basket,
     Booking,
     Hold,
@@ -52,6 +52,8 @@ UNKNOWN_OUTCOME = (0, 502, 503, 504)
 RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000]
 # A hold this close to its expiry takes no more seats: a new basket is started.
 HOLD_MARGIN_MS = 5000
+# Seats of a hold this close to its expiry that the stream shows free left by expiry.
+EXPIRY_SLACK_MS = 2500
 
 WHAT = {HOLD: "hold", ADD: "hold", REMOVE: "removal", RELEASE: "release", CONFIRM: "booking",
         CANCEL: "cancellation", REFRESH: "check"}
@@ -201,13 +203,18 @@ class SalesState:
     def _after_stream(self, now: int) -> Outcome:
         """Forget what the stream shows we no longer own, move guesses off seats
         that were just taken."""
+        outcome = Outcome()
         version = self.seats.version
         letter_of = self.seats.letter_of
+        expired = []
         for hold in list(self.basket.holds.values()):
             if hold.version > version:
                 continue
             kept = [seat for seat in hold.seats if letter_of(seat) == "h"]
             if len(kept) != len(hold.seats):
+                if hold.expires_at - now <= EXPIRY_SLACK_MS:
+                    # The server's sweep beat our own clock to it: an expiry all the same.
+                    expired.extend(seat for seat in hold.seats if seat not in kept)
                 if kept:
                     hold.seats = kept
                     hold.total_price = sum(self.venue.price_of(seat) for seat in kept)
@@ -224,8 +231,11 @@ class SalesState:
                     self.basket.revision += 1
                 else:
                     self.basket.forget_booking(booking.booking_id, now)
+        if expired:
+            outcome.notice = notices.hold_expired(self.venue.sort_seats(expired))
+            outcome.seat = expired[0]
         self._settle()
-        return Outcome()
+        return outcome
 
     # ---- the buyer's actions ---------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""Five people, five browsers, one seat left, all clicking at once (REQ-9 seen
-from the page): exactly one ends with the seat, four are rolled back with a
-notice, and all five agree with the server afterwards.
+"""Five people, five browsers, one seat left, all choosing it at once (REQ-9 seen
+from the page, through holds): exactly one ends with the seat in the basket, four
+are rolled back with a notice on screen, and all five agree with the server.
 
 Any venue will do: every free seat but one is booked through the API first."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import HeldRequests, available, seat
+from tests.e2e.helpers import HeldRequests, available, basket_seats, seat, shown_states
 
 VENUE = (6, 3)  # A1-A3, B1-B3 when the tests start their own server
 CHUNK = 10  # seats per API booking: the contract's default --max-per-booking
@@ -23,15 +23,15 @@ def book_all_but_one_free_seat(server) -> str:
     for start in range(0, len(others), CHUNK):
         status, reply = server.book({"seats": others[start:start + CHUNK]})
         assert status == 200, reply
-    truth = server.get("/seats")
-    assert truth["available"] == 1, truth["available"]
-    assert {s["id"]: s["state"] for s in truth["seats"]}[last_seat] == "free"
+    assert server.available() == 1
+    assert server.seat_states()[last_seat] == "free"
     return last_seat
 
 
 @pytest.mark.req("REQ-9")
 @pytest.mark.req("browser-concurrency")
-def test_five_pages_click_the_last_seat_at_once_and_exactly_one_gets_it(open_page, server):
+@pytest.mark.req("holds")
+def test_five_pages_hold_the_last_seat_at_once_and_exactly_one_gets_it(open_page, server):
     last_seat = book_all_but_one_free_seat(server)
     pages = [open_page() for _ in range(5)]  # each its own browser context
     for page in pages:
@@ -50,17 +50,19 @@ def test_five_pages_click_the_last_seat_at_once_and_exactly_one_gets_it(open_pag
     for page in pages:
         expect(seat(page, last_seat)).not_to_have_attribute("data-state", "pending")
     final = [seat(page, last_seat).get_attribute("data-state") for page in pages]
-    assert sorted(final) == ["booked", "booked", "booked", "booked", "mine"]
+    assert sorted(final) == ["held", "held", "held", "held", "selected"]
     for page, state in zip(pages, final, strict=True):
-        if state == "booked":
+        if state == "held":
             expect(page.locator("#message")).to_have_text(f"{last_seat} was just taken by someone else.")
+            expect(page.locator("#message")).to_be_in_viewport()  # the notice is on screen, not above it
+            assert basket_seats(page) == []
         else:
             expect(page.locator("#message")).to_have_text("")
-    truth = server.get("/seats")
-    assert truth["available"] == 0
-    assert {s["id"]: s["state"] for s in truth["seats"]}[last_seat] == "booked"
+            assert basket_seats(page) == [last_seat]
+    assert server.available() == 0
+    assert server.seat_states()[last_seat] == "held"
+    truth = server.seat_states()
     for page in pages:
         expect(page.locator("#available")).to_have_text("0")
-        shown = page.locator("[data-seat]").evaluate_all(
-            "els => Object.fromEntries(els.map(e => [e.dataset.seat, e.dataset.state]))")
-        assert {s: ("booked" if v == "mine" else v) for s, v in shown.items()} == server.seat_states()
+        shown = shown_states(page)
+        assert {s: ("held" if v == "selected" else v) for s, v in shown.items()} == {s: truth[s] for s in shown}

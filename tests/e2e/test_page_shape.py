@@ -1,10 +1,9 @@
-"""The page itself: starts fast and small, obeys the CSP, works by keyboard and on
-a phone-sized screen, and leaves a screenshot in docs/ for the README. Only the
-screenshot needs a venue of its own; the rest take their seats from the server."""
+"""The page itself: starts on Brython alone within its byte budget, obeys the CSP,
+says it is loading until it is ready (never "0 seats free"), labels its seats and
+marks the taken ones, fits a phone. Seats are taken from the server, so any
+venue will do (tests/e2e/test_screenshots.py draws the README's screenshot)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +11,6 @@ from playwright.sync_api import expect
 from tests.e2e.helpers import READY, HeldRequests, available, seat
 
 VENUE = (100, 10)  # when the tests start their own server
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
 PAGE_BYTES_BUDGET = 500 * 1024
 
 # Notes when #app turns ready, so the start time can be read from the page's own clock.
@@ -53,6 +51,8 @@ def test_the_page_starts_on_brython_alone_within_its_byte_budget(open_page, reco
 @pytest.mark.req("REQ-1")
 def test_the_page_uses_no_javascript_of_its_own_and_no_inline_styles(open_page):
     page = open_page()
+    seat(page, page.locator('[data-seat][data-state="free"]').first.get_attribute("data-seat")).click()
+    expect(page.locator('[data-seat][data-state="selected"]')).to_have_count(1)
 
     scripts = page.locator("script").evaluate_all(
         "els => els.map(e => ({type: e.type, src: e.getAttribute('src'), inline: e.textContent.trim() !== ''}))")
@@ -63,64 +63,61 @@ def test_the_page_uses_no_javascript_of_its_own_and_no_inline_styles(open_page):
     assert page.locator("[style]").count() == 0
 
 
+@pytest.mark.req("page-honest-states")
+def test_until_ready_the_page_says_it_is_loading_and_its_controls_are_disabled(open_page, server):
+    page = open_page(wait_ready=None)  # a tab that has not navigated yet
+    held = HeldRequests(page, "**/shows/main")  # the show's layout, held back
+
+    page.goto(server.url + "/")
+    route = held.take()
+
+    expect(page.locator("#loading")).to_be_visible()
+    expect(page.locator("#loading")).to_have_text("Loading the seat map…")
+    expect(page.locator("#count")).to_be_hidden()
+    assert "0 seats" not in page.locator("main").inner_text()
+    expect(page.locator("#book")).to_be_disabled()
+    expect(page.locator("#quantity")).to_be_disabled()
+    expect(page.locator("#checkout")).to_be_disabled()
+    assert page.locator("#app").get_attribute("aria-busy") == "true"
+    route.continue_()
+    page.wait_for_selector(READY)
+    expect(page.locator("#loading")).to_be_hidden()
+    expect(page.locator("#book")).to_be_enabled()
+    assert available(page) == server.available()
+
+
 @pytest.mark.req("page-access")
-def test_the_seat_map_has_one_labelled_button_per_seat_and_the_hooks(open_page, server):
-    truth = server.get("/seats")
+def test_every_seat_is_a_labelled_button_and_taken_ones_say_so(open_page, server):
+    truth = server.seat_states()
     [chosen] = server.free_seats(1)
+    status, _ = server.book({"seats": [chosen]})
+    assert status == 200
     page = open_page()
 
-    assert page.locator("button[data-seat]").count() == truth["total"] == len(truth["seats"])
-    shown = page.locator("button[data-seat]").evaluate_all("els => els.map(e => e.dataset.seat)")
-    assert sorted(shown) == sorted(s["id"] for s in truth["seats"])
-    assert seat(page, chosen).get_attribute("aria-label") == f"Seat {chosen}, free"
+    assert page.locator("button[data-seat]").count() == len(truth)
+    label = seat(page, chosen).get_attribute("aria-label")
+    assert label.startswith(f"Seat {chosen}, ") and label.endswith(", taken"), label
+    expect(seat(page, chosen)).to_have_attribute("aria-disabled", "true")
+    free = page.locator('[data-seat][data-state="free"]').first
+    assert free.get_attribute("aria-disabled") is None
+    assert free.get_attribute("aria-label").endswith(", free")
+    expect(page.locator('[data-seat][tabindex="0"]')).to_have_count(1)  # one tab stop for the map
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     expect(page.locator("#message")).to_have_text("")
-    assert available(page) == server.get("/seats")["available"]
-    assert page.locator(".stage").is_visible()
+    assert available(page) == server.available()
+    expect(page.locator("#stage")).to_be_visible()
+    assert "click" not in page.locator("main").inner_text().lower()
 
 
 @pytest.mark.req("page-access")
-def test_a_seat_can_be_booked_with_the_keyboard(open_page, server):
-    [chosen] = server.free_seats(1)
-    page = open_page()
-
-    seat(page, chosen).focus()
-    page.keyboard.press("Enter")
-
-    expect(seat(page, chosen)).to_have_attribute("data-state", "mine")
-    expect(seat(page, chosen)).to_have_attribute("aria-label", f"Seat {chosen}, yours, click to cancel")
-
-
-@pytest.mark.req("page-access")
-def test_the_page_fits_a_phone_screen(open_page, server):
-    seats = server.get("/seats")["seats"]
-    first_row = [s for s in seats if s["row"] == seats[0]["row"]]  # a full row: only the last may be shorter
-    rightmost = max(first_row, key=lambda s: s["number"])["id"]
+def test_the_page_fits_a_phone_screen_with_seats_of_at_least_24_px(open_page, server):
     page = open_page(viewport={"width": 360, "height": 740})
 
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    seat_box = seat(page, rightmost).bounding_box()
+    sizes = page.locator("[data-seat]").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })")
     book_box = page.locator("#book").bounding_box()
 
     assert overflow == 0
-    assert seat_box["x"] + seat_box["width"] <= 360
-    assert seat_box["width"] >= 20 and seat_box["height"] >= 20
+    assert min(w for w, _ in sizes) >= 24 and min(h for _, h in sizes) >= 24
     assert book_box["x"] + book_box["width"] <= 360
-
-
-@pytest.mark.own_server("it draws docs/screenshot.png from a known 100-seat venue with chosen seats taken")
-@pytest.mark.req("REQ-6")
-def test_screenshot_of_the_page_for_the_readme(open_page, server):
-    for taken in (["A3"], ["A4"], ["B5", "B6"], ["C1"], ["E7"]):
-        assert server.book({"seats": taken})[0] == 200
-    page = open_page(viewport={"width": 900, "height": 760})
-    seat(page, "B4").click()
-    expect(seat(page, "B4")).to_have_attribute("data-state", "mine")
-    HeldRequests(page)
-    seat(page, "C5").click()  # held: shows as pending
-    expect(seat(page, "C5")).to_have_attribute("data-state", "pending")
-    page.wait_for_selector(READY)
-
-    page.screenshot(path=str(SCREENSHOT), full_page=True, animations="disabled")
-
-    assert SCREENSHOT.stat().st_size > 10_000

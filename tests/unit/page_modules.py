@@ -14,7 +14,7 @@ from types import ModuleType
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 # In dependency order: each imports only the ones before it.
-PURE_MODULES = ("notices", "venue", "seat_ranking", "shown_seats", "basket", "sales_state")
+PURE_MODULES = ("notices", "venue", "seat_ranking", "shown_seats", "basket_records", "sales_state")
 
 
 def load(name: str) -> ModuleType:

@@ -16,7 +16,7 @@ from tests.unit.page_modules import PURE_MODULES, SMALL, WEB, layout, load
 
 ranking = load("seat_ranking")
 venue_module = load("venue")
-basket_module = load("basket")
+basket_module = load("basket_records")
 notices = load("notices")
 
 
@@ -45,6 +45,19 @@ def test_a_pure_module_imports_only_pure_modules_and_runs_nothing_at_import(name
 def _is_constant(node: ast.expr) -> bool:
     """Literals and containers of literals (no calls)."""
     return not any(isinstance(child, ast.Call) for child in ast.walk(node))
+
+
+@pytest.mark.req("REQ-1")
+def test_the_page_loads_every_module_up_front_in_dependency_order():
+    html = (WEB / "index.html").read_text()
+    scripts = [line for line in html.splitlines() if 'type="text/python"' in line]
+
+    ids = [line.split('id="')[1].split('"')[0] for line in scripts if 'id="' in line]
+
+    assert ids == list(PURE_MODULES)
+    assert 'src="/static/booking_page.py"' in scripts[-1] and 'id="' not in scripts[-1]
+    assert not [name for name in ids if f'id="{name}"' in html.replace(f'<script type="text/python" src="/static/'
+                                                                          f'{name}.py" id="{name}">', "")]
 
 
 # ---- best available, as the server decides it -----------------------------------------
