@@ -25,6 +25,7 @@ from app.event_hub import EventHub
 from app.event_stream import EventStream
 from app.http_server import ConnectionLimits, LimitedHTTPServer
 from app.known_databases import KnownDatabases, default_registry
+from app.postgres_store import PostgresStore
 from app.rate_limit import RateLimiter
 from app.sqlite_store import SqliteStore
 from app.store import Store
@@ -81,7 +82,18 @@ def default_show(config: Config) -> Show:
     return Show(DEFAULT_SHOW, DEFAULT_SHOW_NAME, None, "EUR", layout)
 
 
+def is_postgres(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
 def open_store(config: Config, known: KnownDatabases) -> Store:
+    if is_postgres(config.db):
+        store = PostgresStore(config.db)
+        if not store.shows():
+            show = default_show(config)
+            store.add_show(show)  # any process starting at the same time may get there first
+            log.info("new database %s: show %r with %d seats", config.db.split("@")[-1], show.id, show.layout.total)
+        return store
     if config.db != ":memory:":
         if not Path(config.db).exists():
             if known.remembers(config.db) and not config.init:
@@ -159,6 +171,8 @@ class SeatServer:
         # Everything built so far (layouts, seat maps) lives until exit: keep it out
         # of the garbage collector's full passes, which otherwise pause the loop for
         # a time that grows with the venue.
+        if self.box_office.follower is not None:
+            self.box_office.follower.start()
         gc.freeze()
         log.info("listening on http://%s:%d/", self.config.host, self.config.port)
 
@@ -194,6 +208,8 @@ class SeatServer:
         """Release the timers, the writer thread and the database (after `shutdown`, or in tests)."""
         for timer in self._timers:
             timer.stop()
+        if self.box_office.follower is not None:
+            self.box_office.follower.stop()
         self.access_log.flush()
         self._writer.shutdown(wait=True)
         self.store.close()

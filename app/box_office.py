@@ -21,6 +21,7 @@ from app.contract_json import Reply
 from app.event_hub import EventHub
 from app.keyed_replies import KeyedReplies
 from app.seat_board import SeatBoard
+from app.shared_sales import ChangeFollower, SharedDesk
 from app.show_sales import SalesRules, ShowSales, ShuttingDown, StorageDown
 from app.store import NewShow, StorageUnavailable, Store, StoredReply
 from booking.errors import ShowExists, UnknownBooking, UnknownHold, UnknownShow
@@ -47,15 +48,32 @@ class BoxOffice:
         self._rules = SalesRules(policy.max_seats, max_holds_per_client, clock, self.open_holds_of,
                                  self.refusing)
         self._creating = Lock()
+        # Several processes on one database (PostgreSQL): each show decides through
+        # a SharedDesk, and a follower keeps every show current with the others.
+        self.shared = getattr(store, "shared", False)
+        self.follower = ChangeFollower(self, store) if self.shared else None
         self.shows: dict[str, ShowSales] = {}
         for show in store.shows():
             self.shows[show.id] = self._open(show)
 
     def _open(self, show: Show) -> ShowSales:
-        inventory = self.store.load_inventory(show, self.policy, self._clock() - self._late_confirm_seconds)
+        inventory = self._load(show)
         board = SeatBoard(show.layout, inventory.state_codes(), inventory.version)
         hub = EventHub(board, self.store.recent_changes(show.id, self._replay_limit), self._replay_limit)
-        return ShowSales(show, inventory, hub, self.committer, self.replies, self._rules)
+        sales = ShowSales(show, inventory, hub, self.committer, self.replies, self._rules)
+        if self.shared:
+            sales.desk = SharedDesk(sales, self.store, self.replies, self._rules, lambda: self._load(show))
+        return sales
+
+    def _load(self, show: Show):
+        return self.store.load_inventory(show, self.policy, self._clock() - self._late_confirm_seconds)
+
+    def open_new_show(self, show_id: str) -> None:
+        """A show another process created."""
+        show = self.store.show(show_id)
+        if show is not None and show_id not in self.shows:
+            self.shows[show_id] = self._open(show)
+            log.info("show %s, created by another process, is open here too", show_id)
 
     # -- finding things ---------------------------------------------------------------------
 
@@ -69,6 +87,9 @@ class BoxOffice:
         for sales in self.shows.values():
             if booking_id in sales.inventory.bookings:
                 return sales
+        found = await self._made_elsewhere("bookings", booking_id)
+        if found is not None and booking_id in found.inventory.bookings:
+            return found
         await self.committer.barrier()  # "no such booking" may rest on a cancel not yet durable
         raise UnknownBooking(f"no active booking {booking_id[:64]!r}")
 
@@ -76,8 +97,26 @@ class BoxOffice:
         for sales in self.shows.values():
             if sales.inventory.knows_hold(hold_id):
                 return sales
+        found = await self._made_elsewhere("holds", hold_id)
+        if found is not None and found.inventory.knows_hold(hold_id):
+            return found
         await self.committer.barrier()  # "no such hold" may rest on a confirm not yet durable
         raise UnknownHold(f"no hold {hold_id[:64]!r}")
+
+    async def _made_elsewhere(self, table: str, record_id: str) -> ShowSales | None:
+        """With several processes, a hold or booking another one just made: its
+        show, caught up. None on one process, or when there is no such record."""
+        if not self.shared or len(record_id) > 64:
+            return None
+        show_id = await asyncio.get_running_loop().run_in_executor(None, self.store.show_of, table, record_id)
+        if show_id is None:
+            return None
+        if show_id not in self.shows:
+            self.open_new_show(show_id)
+        sales = self.shows.get(show_id)
+        if sales is not None:
+            await sales.desk.catch_up()
+        return sales
 
     async def replay_for_hold(self, hold_id: str, token: str, body: object, key: str | None,
                               scope: str) -> Reply | None:
@@ -154,6 +193,8 @@ class BoxOffice:
             return ShuttingDown()
         if self.storage_error is not None:
             return StorageDown(self.storage_error)
+        if self.follower is not None and self.follower.database_error is not None:
+            return StorageDown(self.follower.database_error)
         return None
 
     def storage_failed(self, error: BaseException) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tornado.locks import Lock
 
@@ -27,6 +28,9 @@ from booking.idempotency import fingerprint
 from booking.inventory import Held, HoldUpdated, Inventory, Rejected, Released, hash_token
 from booking.requests import parse_book_request, parse_buyer
 from booking.show import Show
+
+if TYPE_CHECKING:
+    from app.shared_sales import SharedDesk
 
 log = logging.getLogger("seats.sales")
 
@@ -63,7 +67,7 @@ class SalesRules:
 
 
 class ShowSales:
-    def __init__(self, show: Show, inventory: Inventory, hub: EventHub, committer: GroupCommitter,
+    def __init__(self, show: Show, inventory: Inventory, hub: EventHub, committer: GroupCommitter | None,
                  replies: KeyedReplies, rules: SalesRules) -> None:
         self.show = show
         self.inventory = inventory
@@ -72,6 +76,9 @@ class ShowSales:
         self._committer = committer
         self._replies = replies
         self._rules = rules
+        # With several processes on one database, a `SharedDesk` decides instead
+        # of the group commit (app/shared_sales.py).
+        self.desk: SharedDesk | None = None
 
     # -- the decisions ------------------------------------------------------------------
 
@@ -162,6 +169,10 @@ class ShowSales:
     async def expire_due(self) -> None:
         """The sweeper's turn: end the holds whose time is up, announced like any
         change (not once shutting down: the store is about to close)."""
+        if self.desk is not None:
+            if self._rules.refusing() is None:
+                await self.desk.decide(None)
+            return
         async with self.lock:
             if self._rules.refusing() is None:
                 self._expire(self._rules.clock())
@@ -176,6 +187,8 @@ class ShowSales:
         `decide` changes nothing and is never stored. `owner` is the hash of the
         request's bearer token, which a repeat must match."""
         body_print = fingerprint(body) if key is not None else ""
+        if self.desk is not None:
+            return await self.desk.decide(decide, body_print, key, scope, owner)
         refusal: Exception | None = None
         async with self.lock:
             refused = self._rules.refusing()

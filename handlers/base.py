@@ -20,6 +20,7 @@ from app.committer import StorageFailed
 from app.contract_json import Reply
 from app.keyed_replies import IdempotencyConflict
 from app.rate_limit import RateLimiter, retry_after_header
+from app.shared_sales import Busy, DatabaseUnavailable
 from app.show_sales import ShuttingDown, StorageDown, TooManyHolds
 from booking.errors import (
     BookingError,
@@ -71,6 +72,8 @@ SERVICE_ERRORS: dict[type[Exception], int] = {
     StorageFailed: 500,
     ShuttingDown: 503,
     StorageDown: 503,
+    Busy: 503,
+    DatabaseUnavailable: 503,
 }
 
 MAX_BODY_BYTES = 16 * 1024
@@ -125,6 +128,12 @@ def service_error(error: BaseException) -> ApiError | None:
     elif isinstance(error, StorageFailed):
         message, code = ("the outcome is unknown: storage failed while saving, so the change may or may not "
                          "have been made; retry with the same Idempotency-Key to find out"), "storage_failed"
+    elif isinstance(error, Busy):
+        message, code, headers = ("another server is deciding for this show; try again shortly", "busy",
+                                  {"Retry-After": "1"})
+    elif isinstance(error, DatabaseUnavailable):
+        message, code = "the database cannot be reached; nothing was changed; try again shortly", "storage_unavailable"
+        headers = {"Retry-After": "1"}
     elif isinstance(error, StorageDown):
         message, code = "storage is being reopened after a failure; try again shortly", "storage_unavailable"
         headers = {"Retry-After": "1"}

@@ -1,0 +1,404 @@
+"""The store in PostgreSQL: the system of record when several server processes
+(on one machine or many) sell the same shows.
+
+Every process keeps each show's inventory in memory, as with SQLite, but decides
+only inside a transaction that holds the show's row lock (`SELECT … FOR UPDATE`)
+and has first caught the inventory up from the change log: every decision of
+every process is in `changes`, with the whole domain result (`record`), so a
+process applies what others decided (`Inventory.apply`) before deciding itself.
+The version is bumped under that lock, so versions are gapless and in commit
+order. After each commit a `NOTIFY` (show and version) wakes the other
+processes, which read the change log for what they miss: the notification is a
+wake-up, never the only copy.
+
+Start-up loading and key look-ups use a blocking connection (at start, or for a
+quick indexed read); decisions use asynchronous connections on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from app.record_codec import decode_result, encode_result
+from app.store import NewShow, Record, StorageUnavailable, StoredReply
+from booking.inventory import (
+    Booked,
+    Booking,
+    Cancelled,
+    Change,
+    Confirmed,
+    Expired,
+    Held,
+    Hold,
+    HoldUpdated,
+    Inventory,
+    Policy,
+    Released,
+    Result,
+)
+from booking.layout import parse_layout
+from booking.show import Show
+
+CHANNEL = "seats_changes"
+LOCK_TIMEOUT = "3s"
+SCHEMA_LOCK = 7_301_001  # pg_advisory_xact_lock key: one process creates the schema at a time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shows (
+    seq BIGSERIAL,
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    starts_at TEXT,
+    currency TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS changes (
+    show TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    changed TEXT NOT NULL,
+    available INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (show, version)
+);
+CREATE TABLE IF NOT EXISTS bookings (
+    id TEXT PRIMARY KEY,
+    show TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    seats TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    total_price BIGINT NOT NULL DEFAULT 0,
+    name TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    hold_id TEXT,
+    booked_version BIGINT NOT NULL,
+    cancelled_version BIGINT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS bookings_reference ON bookings (show, reference);
+CREATE INDEX IF NOT EXISTS bookings_active ON bookings (show) WHERE cancelled_version IS NULL;
+CREATE TABLE IF NOT EXISTS holds (
+    id TEXT PRIMARY KEY,
+    show TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    seats TEXT NOT NULL,
+    client TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    total_price BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'expired', 'confirmed', 'released'))
+);
+CREATE INDEX IF NOT EXISTS holds_by_state ON holds (show, state, expires_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (scope, key)
+);
+"""
+
+_json = json.JSONEncoder(separators=(",", ":")).encode
+HOLD_COLUMNS = "id, token_hash, seats, client, created_at, expires_at, total_price"
+
+
+class DatabaseDown(Exception):
+    """PostgreSQL cannot be reached, or a statement failed: nothing of the
+    transaction was committed (or, for a failed COMMIT, it is unknown)."""
+
+
+class LockTimeout(DatabaseDown):
+    """Another process held the show's row lock longer than LOCK_TIMEOUT."""
+
+
+class PostgresStore:
+    shared = True  # several processes decide on this store
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = url  # what log lines name
+        self.migrated_from = None
+        self._guard = threading.Lock()
+        try:
+            self._db = psycopg.connect(url, autocommit=True)
+            with self._db.transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2') "
+                                 "ON CONFLICT (key) DO NOTHING")
+        except psycopg.Error as error:
+            raise StorageUnavailable(f"cannot use the PostgreSQL database {_safe(url)}: {error}") from error
+        self._pool: asyncio.Queue[psycopg.AsyncConnection] | None = None
+        self._pool_size = 4
+
+    # -- blocking: start-up and quick reads ---------------------------------------------
+
+    def _rows(self, query: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        with self._guard:
+            return self._db.execute(query, parameters).fetchall()
+
+    def shows(self) -> list[Show]:
+        rows = self._rows("SELECT id, name, starts_at, currency, layout FROM shows ORDER BY seq")
+        return [Show(id_, name, starts_at, currency, parse_layout(json.loads(layout)))
+                for id_, name, starts_at, currency, layout in rows]
+
+    def show(self, show_id: str) -> Show | None:
+        rows = self._rows("SELECT id, name, starts_at, currency, layout FROM shows WHERE id = %s", (show_id,))
+        return None if not rows else Show(rows[0][0], rows[0][1], rows[0][2], rows[0][3],
+                                          parse_layout(json.loads(rows[0][4])))
+
+    def versions(self) -> dict[str, int]:
+        return dict(self._rows("SELECT id, version FROM shows"))
+
+    def add_show(self, show: Show) -> None:
+        """The default show at start-up: any process may get there first."""
+        with self._guard:
+            self._db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) VALUES (%s, %s, %s, %s, %s) "
+                             "ON CONFLICT (id) DO NOTHING", _show_row(show))
+
+    def load_inventory(self, show: Show, policy: Policy, expired_since: float) -> Inventory:
+        with self._guard, self._db.transaction():
+            db = self._db
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one consistent picture
+            version = db.execute("SELECT version FROM shows WHERE id = %s", (show.id,)).fetchone()[0]
+            bookings = [
+                Booking(id_, token_hash, tuple(json.loads(seats)), reference, total, name, email)
+                for id_, token_hash, seats, reference, total, name, email in db.execute(
+                    "SELECT id, token_hash, seats, reference, total_price, name, email FROM bookings "
+                    "WHERE show = %s AND cancelled_version IS NULL", (show.id,))
+            ]
+            references = [row[0] for row in db.execute("SELECT reference FROM bookings WHERE show = %s",
+                                                        (show.id,))]
+            holds = [_hold(row) for row in db.execute(
+                f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = %s AND state = 'open'", (show.id,))]
+            expired = [_hold(row) for row in db.execute(
+                f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = %s AND state = 'expired' AND expires_at >= %s",
+                (show.id, expired_since))]
+        return Inventory(show.id, show.layout, policy, version, bookings, holds, expired, references)
+
+    def recent_changes(self, show_id: str, limit: int) -> list[Change]:
+        rows = self._rows("SELECT version, changed, available FROM changes WHERE show = %s "
+                          "ORDER BY version DESC LIMIT %s", (show_id, limit))
+        return [Change(show_id, v, json.loads(changed), available) for v, changed, available in reversed(rows)]
+
+    def find_reply(self, scope: str, key: str) -> StoredReply | None:
+        rows = self._rows("SELECT fingerprint, status, body, owner FROM idempotency WHERE scope = %s AND key = %s",
+                          (scope, key))
+        return None if not rows else StoredReply(scope, key, *rows[0])
+
+    def show_of(self, table: str, record_id: str) -> str | None:
+        """The show of a hold or booking another process made."""
+        query = sql.SQL("SELECT show FROM {} WHERE id = %s").format(sql.Identifier(table))
+        rows = self._rows(query.as_string(self._db), (record_id,))
+        return rows[0][0] if rows else None
+
+    def commit(self, records: Sequence[Record]) -> None:
+        """Only new shows come this way (decisions are written by `decide`)."""
+        with self._guard, self._db.transaction():
+            for record in records:
+                if isinstance(record, NewShow):
+                    self._db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) "
+                                     "VALUES (%s, %s, %s, %s, %s)", _show_row(record.show))
+                elif isinstance(record, StoredReply):
+                    self._db.execute("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) "
+                                     "VALUES (%s, %s, %s, %s, %s, %s)", _reply_row(record))
+            self._db.execute(sql.SQL("NOTIFY {}, 'shows'").format(sql.Identifier(CHANNEL)))
+
+    def reopen(self) -> None:
+        with self._guard:
+            with contextlib.suppress(psycopg.Error):
+                self._db.close()
+            try:
+                self._db = psycopg.connect(self.url, autocommit=True)
+            except psycopg.Error as error:
+                raise StorageUnavailable(f"cannot reach {_safe(self.url)}: {error}") from error
+
+    def close(self) -> None:
+        with self._guard, contextlib.suppress(psycopg.Error):
+            self._db.close()
+        if self._pool is not None:
+            while not self._pool.empty():
+                connection = self._pool.get_nowait()
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().create_task(connection.close())
+
+    # -- deciding: one transaction a batch, under the show's row lock ------------------------
+
+    async def _connection(self) -> psycopg.AsyncConnection:
+        if self._pool is None:
+            self._pool = asyncio.Queue()
+            for _ in range(self._pool_size):
+                self._pool.put_nowait(None)  # made on first use
+        connection = await self._pool.get()
+        if connection is None or connection.closed or connection.broken:
+            try:
+                connection = await psycopg.AsyncConnection.connect(self.url, autocommit=False)
+            except psycopg.Error as error:
+                self._pool.put_nowait(None)
+                raise DatabaseDown(str(error)) from error
+        return connection
+
+    @contextlib.asynccontextmanager
+    async def locked(self, show_id: str) -> AsyncIterator[ShowTransaction]:
+        """A transaction holding the show's row lock; commits on leaving the block."""
+        connection = await self._connection()
+        keep = True
+        try:
+            async with connection.transaction():
+                await connection.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                cursor = await connection.execute("SELECT version FROM shows WHERE id = %s FOR UPDATE", (show_id,))
+                row = await cursor.fetchone()
+                yield ShowTransaction(connection, show_id, row[0] if row else 0)
+        except psycopg.errors.LockNotAvailable as error:
+            raise LockTimeout(f"the show {show_id} stayed locked for {LOCK_TIMEOUT}") from error
+        except psycopg.Error as error:
+            keep = not connection.broken
+            raise DatabaseDown(str(error)) from error
+        finally:
+            self._pool.put_nowait(connection if keep else None)
+
+    async def results_after(self, show_id: str, version: int) -> list[Result]:
+        """Committed decisions of any process after `version`, in order (no lock)."""
+        connection = await self._connection()
+        keep = True
+        try:
+            cursor = await connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
+                                              "ORDER BY version", (show_id, version))
+            rows = await cursor.fetchall()
+            await connection.rollback()
+            return [decode_result(record) for (record,) in rows]
+        except psycopg.Error as error:
+            keep = not connection.broken
+            raise DatabaseDown(str(error)) from error
+        finally:
+            self._pool.put_nowait(connection if keep else None)
+
+    async def listen(self) -> AsyncIterator[str]:
+        """Notification payloads (`show version`, or `shows`) for as long as the
+        connection lives; `DatabaseDown` when it is lost."""
+        try:
+            connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        except psycopg.Error as error:
+            raise DatabaseDown(str(error)) from error
+        try:
+            await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            async for notification in connection.notifies():
+                yield notification.payload
+        except psycopg.Error as error:
+            raise DatabaseDown(str(error)) from error
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
+class ShowTransaction:
+    """What a process may do while it holds a show's row lock."""
+
+    def __init__(self, connection: psycopg.AsyncConnection, show_id: str, version: int) -> None:
+        self._connection = connection
+        self.show_id = show_id
+        self.version = version  # the show's committed version, as locked
+
+    async def results_after(self, version: int) -> list[Result]:
+        cursor = await self._connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
+                                                "ORDER BY version", (self.show_id, version))
+        return [decode_result(record) for (record,) in await cursor.fetchall()]
+
+    async def find_reply(self, scope: str, key: str) -> StoredReply | None:
+        cursor = await self._connection.execute(
+            "SELECT fingerprint, status, body, owner FROM idempotency WHERE scope = %s AND key = %s", (scope, key))
+        row = await cursor.fetchone()
+        return None if row is None else StoredReply(scope, key, *row)
+
+    async def write(self, records: Sequence[Record], version: int) -> None:
+        """The batch's records, the show's new version and the wake-up for others."""
+        changes, new_holds, hold_updates, new_bookings, cancels, replies = [], [], [], [], [], []
+        for record in records:
+            change = getattr(record, "change", None)
+            if change is not None:
+                changes.append((change.show, change.version, _json(change.changed), change.available,
+                                encode_result(record)))
+            if isinstance(record, Booked):
+                new_bookings.append(_booking_row(record.booking, record.change, None))
+            elif isinstance(record, Held):
+                new_holds.append(_hold_row(record.hold, record.change.show))
+            elif isinstance(record, HoldUpdated):
+                if change is not None:
+                    hold_updates.append(("UPDATE holds SET seats = %s, total_price = %s WHERE id = %s",
+                                         (_json(record.hold.seats), record.hold.total_price, record.hold.id)))
+            elif isinstance(record, Released | Expired):
+                state = "released" if isinstance(record, Released) else "expired"
+                hold_updates.append(("UPDATE holds SET state = %s WHERE id = %s", (state, record.hold.id)))
+            elif isinstance(record, Confirmed):
+                hold_updates.append(("UPDATE holds SET state = 'confirmed' WHERE id = %s", (record.hold.id,)))
+                new_bookings.append(_booking_row(record.booking, record.change, record.hold.id))
+            elif isinstance(record, Cancelled):
+                cancels.append((record.change.version, record.booking.id))
+            elif isinstance(record, StoredReply):
+                replies.append(_reply_row(record))
+        async with self._connection.cursor() as cursor:
+            if changes:
+                await cursor.executemany("INSERT INTO changes (show, version, changed, available, record) "
+                                         "VALUES (%s, %s, %s, %s, %s)", changes)
+            if new_holds:
+                await cursor.executemany(f"INSERT INTO holds ({HOLD_COLUMNS}, show, state) "
+                                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'open')", new_holds)
+            for statement, parameters in hold_updates:
+                await cursor.execute(statement, parameters)
+            if new_bookings:
+                await cursor.executemany("INSERT INTO bookings (id, show, token_hash, seats, reference, total_price, "
+                                         "name, email, hold_id, booked_version) "
+                                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", new_bookings)
+            if cancels:
+                await cursor.executemany("UPDATE bookings SET cancelled_version = %s WHERE id = %s", cancels)
+            if replies:
+                await cursor.executemany("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) "
+                                         "VALUES (%s, %s, %s, %s, %s, %s)", replies)
+            if version != self.version:
+                await cursor.execute("UPDATE shows SET version = %s WHERE id = %s", (version, self.show_id))
+                await cursor.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(CHANNEL)),
+                                     (f"{self.show_id} {version}",))
+
+
+def _show_row(show: Show) -> tuple:
+    return show.id, show.name, show.starts_at, show.currency, _json(show.layout.to_json())
+
+
+def _booking_row(booking: Booking, change: Change, hold_id: str | None) -> tuple:
+    return (booking.id, change.show, booking.token_hash, _json(booking.seats), booking.reference,
+            booking.total_price, booking.name, booking.email, hold_id, change.version)
+
+
+def _hold_row(hold: Hold, show_id: str) -> tuple:
+    return (hold.id, hold.token_hash, _json(hold.seats), hold.client, hold.created_at, hold.expires_at,
+            hold.total_price, show_id)
+
+
+def _reply_row(record: StoredReply) -> tuple:
+    return record.scope, record.key, record.fingerprint, record.status, record.body, record.owner
+
+
+def _hold(row: tuple) -> Hold:
+    hold_id, token_hash, seats, client, created_at, expires_at, total_price = row
+    return Hold(hold_id, token_hash, tuple(json.loads(seats)), client, created_at, expires_at, total_price)
+
+
+def _safe(url: str) -> str:
+    """The URL without a password, for log lines."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
