@@ -223,7 +223,10 @@ class SalesPage:
         if not isinstance(detail, dict) or self.venue is not None:
             return
         self.venue = Venue(detail)
-        self.price_texts = [notices.format_price(section.price, self.venue.currency) for section in self.venue.sections]
+        # (A show priced 0, as the default one from --seats, says no price at all.)
+        priced = any(section.price for section in self.venue.sections)
+        self.price_texts = [notices.format_price(section.price, self.venue.currency) if priced else ""
+                            for section in self.venue.sections]
         document.title = "Book seats · " + self.venue.name
         by_id("show-name").text = self.venue.name
         if self.venue.starts_at:
@@ -244,8 +247,8 @@ class SalesPage:
         first = "Overview: all sections" if venue.large else "All sections"
         parts = ['<option value="">' + first + "</option>"]
         for section in venue.sections:
-            parts.append('<option value="' + escape(section.name) + '">' + escape(section.name) + " · "
-                         + self.price_texts[section.index] + "</option>")
+            parts.append('<option value="' + escape(section.name) + '">' + escape(section.name)
+                         + self.price_suffix(section.index) + "</option>")
         by_id("section").html = "".join(parts)
         by_id("section-picker").hidden = False
 
@@ -374,7 +377,7 @@ class SalesPage:
             parts.append('<section class="ov-section" aria-label="' + escape(section.name) + '">'
                          '<button type="button" class="section-head" id="sec-' + str(section.index)
                          + '" data-zoom-section="' + str(section.index) + '" tabindex="-1">'
-                         + escape(section.name) + " · " + self.price_texts[section.index] + ' · <span id="sec-free-'
+                         + escape(section.name) + self.price_suffix(section.index) + ' · <span id="sec-free-'
                          + str(section.index) + '"></span></button><div class="bands">')
             for band_index in range(len(section.bands)):
                 first_row, end_row = section.bands[band_index]
@@ -396,6 +399,11 @@ class SalesPage:
         by_id("to-overview").hidden = True
         by_id("map-title").text = "Seat map: all sections"
 
+    def price_suffix(self, section_index: int) -> str:
+        """" · €45.00", or "" for a show priced 0."""
+        price = self.price_texts[section_index]
+        return " · " + price if price else ""
+
     def band_rows_text(self, first_row: int, end_row: int) -> str:
         rows = self.venue.rows
         if end_row - first_row == 1:
@@ -410,6 +418,7 @@ class SalesPage:
         self.forget_rows()
         sections = venue.sections if section_index < 0 else [venue.sections[section_index]]
         seats = sum(section.seats for section in sections)
+        self.fit_seats(sections)
         draw_all = seats <= DRAW_ALL_UP_TO
         parts = []
         rows = []
@@ -417,8 +426,9 @@ class SalesPage:
         for section in sections:
             parts.append('<section class="map-section" aria-label="' + escape(section.name) + '">')
             if len(venue.sections) > 1:
+                price = self.price_texts[section.index]
                 parts.append('<h3 class="section-head">' + escape(section.name) + ' <span class="quiet">'
-                             + self.price_texts[section.index] + " · <span id=\"sec-free-" + str(section.index)
+                             + (price + " · " if price else "") + '<span id="sec-free-' + str(section.index)
                              + '"></span></span></h3>')
             for row_index in section.row_indexes():
                 rows.append(row_index)
@@ -444,8 +454,27 @@ class SalesPage:
         by_id("to-overview").hidden = not venue.large
         by_id("map-title").text = ("Seat map" if section_index < 0
                                    else "Seat map: " + venue.sections[section_index].name)
+        box = self.seat_map
+        if box.scrollWidth > box.clientWidth:  # wide rows: start from the middle, like the stage
+            box.scrollLeft = (box.scrollWidth - box.clientWidth) // 2
         if first_row >= 0:
             self.scroll_to_row(first_row)
+
+    def fit_seats(self, sections: list) -> None:
+        """The largest seat size (2, 1.75 or 1.5 rem) at which the widest row fits
+        the map; the largest when none does (the map scrolls sideways then)."""
+        widest = 0
+        for section in sections:
+            for row_index in section.row_indexes():
+                widest = max(widest, self.venue.rows[row_index].length)
+        rem = float(window.getComputedStyle(document.documentElement).fontSize.replace("px", "") or 16)
+        room = self.seat_map.clientWidth - 4 * rem  # the row labels and padding
+        fit = "0"
+        for level, pitch in (("0", 2.25), ("1", 1.95), ("2", 1.7)):
+            if widest * pitch * rem <= room:
+                fit = level
+                break
+        self.seat_map.attrs["data-fit"] = fit
 
     def pick_focus_seat(self) -> None:
         for row_index in self.map_rows:
@@ -464,7 +493,7 @@ class SalesPage:
         row = self.venue.rows[row_index]
         label = row.label
         states = self.state.seats.row_states(row_index)
-        price = self.price_texts[row.section]
+        price = self.price_texts[row.section] + ", " if self.price_texts[row.section] else ""
         accessible = row.accessible
         focus = self.focus_seat
         parts = ['<span class="row-label" aria-hidden="true">', label, '</span><div class="row-seats">']
@@ -480,7 +509,7 @@ class SalesPage:
                 words = ", "
             parts.append('<button type="button" class="seat" id="s-' + seat_id + '" data-seat="' + seat_id
                          + '" data-state="' + state + '" tabindex="' + ("0" if seat_id == focus else "-1")
-                         + '" aria-label="Seat ' + seat_id + words + price + ", " + STATE_WORDS[state] + '"'
+                         + '" aria-label="Seat ' + seat_id + words + price + STATE_WORDS[state] + '"'
                          + extra + ">" + number + "</button>")
         parts.append("</div>")
         return "".join(parts)
@@ -912,7 +941,7 @@ class SalesPage:
             attrs["data-state"] = state
             words = ", wheelchair space, " if button.getAttribute("data-accessible") is not None else ", "
             price = self.price_texts[self.venue.rows[self.venue.locate(seat_id)[0]].section]
-            attrs["aria-label"] = "Seat " + seat_id + words + price + ", " + STATE_WORDS[state]
+            attrs["aria-label"] = "Seat " + seat_id + words + (price + ", " if price else "") + STATE_WORDS[state]
             if state in UNAVAILABLE:
                 attrs["aria-disabled"] = "true"
             elif button.getAttribute("aria-disabled") is not None:
@@ -1000,6 +1029,7 @@ class SalesPage:
         by_id("confirm").text = "Booking…" if confirming else "Confirm booking"
         if not seats:
             by_id("checkout-form").hidden = True
+        by_id("hold-timer").attrs["data-seconds"] = ""  # redraw the timer and the bar now
         self.draw_timer(now_ms())
         # My bookings
         cancelling = [a.booking_id for a in flying if a.kind == "cancel"]
@@ -1021,10 +1051,12 @@ class SalesPage:
     def draw_timer(self, now: int) -> None:
         seconds = self.state.seconds_left(now) if self.state is not None else None
         timer = by_id("hold-timer")
+        bar = by_id("basket-bar")
         if seconds is None:
             if not timer.hidden:
                 timer.hidden = True
                 timer.attrs["data-seconds"] = ""
+                bar.hidden = True
             self.timer_warned = False
             return
         text = str(seconds)
@@ -1032,6 +1064,11 @@ class SalesPage:
             timer.attrs["data-seconds"] = text
             timer.text = "Seats held for " + notices.format_countdown(seconds) + " more"
             timer.hidden = False
+            count = len(self.state.basket.basket_seats())
+            bar.text = (notices.plural(count, "seat") + " · " + notices.format_countdown(seconds) + " left · "
+                        + notices.format_price(self.state.basket.total_price(), self.venue.currency)
+                        + " · Your basket")
+            bar.hidden = False
             if seconds <= 60:
                 timer.attrs["data-urgent"] = ""
                 if not self.timer_warned:
