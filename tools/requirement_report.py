@@ -91,6 +91,9 @@ NAMED_REQS = {
     "body-limits": "Every route has a body limit; past it a clean 413 and nothing kept.",
     "cors": "Pages of --allowed-origins get their preflights answered and can read the answers; others cannot.",
     "fsync-failure": "A failed commit says its outcome is unknown, refuses changes, reopens and reloads from disk.",
+    # Several processes on PostgreSQL (issue 11).
+    "several-processes": "Several server processes on one PostgreSQL sell the same shows: no seat twice, gapless "
+                         "versions, every change on every process's streams, resumable anywhere, expiry once.",
     # The sales page (issue 9): the buyer's page for contract Part 2.
     "page-basket": "A click holds a seat into the basket (optimistic, rolled back with a notice), a basket seat "
                    "comes out again; #quantity + #book hold the best N; prices, total and the hold's countdown.",

@@ -11,6 +11,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from app.config import Config
 from application import SeatServer
+from tests.support.postgres import fresh_database
 from tests.support.servers import ServerProcess
 
 ADMIN_TOKEN = "admin-secret"
@@ -152,6 +153,13 @@ def servers() -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test."""
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +88,14 @@ class ServerProcess:
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(self.url + path, timeout=5) as response:
             return json.loads(response.read())
+
+    def get_status(self, path: str) -> int:
+        """The status of a GET, error statuses included."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def kill(self) -> None:
         assert self.process is not None
