@@ -161,7 +161,8 @@ class SeatServer:
             max_body_size=MAX_SHOW_BYTES + MAX_DISCARDED_BYTES)
         # A burst of thousands of new connections overflows Tornado's default
         # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
-        self._http_server.listen_limited(self.config.port, self.config.host, backlog=LISTEN_BACKLOG)
+        self._http_server.listen_limited(self.config.port, self.config.host, backlog=LISTEN_BACKLOG,
+                                         reuse_port=self.config.reuse_port)
         self.start_heartbeat()
         for callback, seconds in ((self.access_log.flush, FLUSH_SECONDS), (self.box_office.sweep, SWEEP_SECONDS),
                                   (self.box_office.forget_old_expired_holds, FORGET_SECONDS)):

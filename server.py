@@ -11,14 +11,13 @@ import signal
 import sys
 
 from app.admin_command import add_show
-from app.config import parse_config
+from app.config import Config, parse_config
 from app.store import StorageUnavailable
+from app.workers import supervise
 from application import ConfigurationError, SeatServer
 
 
-async def main(argv: list[str]) -> int:
-    config = parse_config(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+async def main(argv: list[str], config: Config) -> int:
     # Access lines are already formatted (text or JSON, with their own timestamp):
     # print them bare, one request per line, with nothing in front.
     access = logging.StreamHandler()
@@ -41,7 +40,15 @@ async def main(argv: list[str]) -> int:
     return 0
 
 
+def run(argv: list[str]) -> int:
+    config = parse_config(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if config.workers > 1:
+        return supervise(argv, config.workers)
+    return asyncio.run(main(argv, config))
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["add-show"]:
         sys.exit(add_show(sys.argv[2:]))
-    sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(run(sys.argv[1:]))

@@ -36,6 +36,8 @@ class Config:
     idle_timeout: float = 60.0
     body_timeout: float = 30.0
     init: bool = False
+    workers: int = 1
+    reuse_port: bool = False
     log_format: str = "text"
 
     @property
@@ -78,6 +80,8 @@ HELP = {
     "idle_timeout": "seconds an idle keep-alive connection (or one not sending its headers) is kept",
     "body_timeout": "seconds a client may take to send a request body",
     "init": "create the database even if a server here opened it before and it is now missing",
+    "workers": "server processes sharing the port (SO_REUSEPORT); more than 1 needs --db postgresql://...",
+    "reuse_port": "bind the port with SO_REUSEPORT, so several servers share it (set by --workers)",
     "log_format": "access log lines as 'text' or 'json'",
 }
 
@@ -85,7 +89,7 @@ BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false
 
 POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat", "hold_seconds",
             "max_holds_per_client", "max_connections", "max_connections_per_address", "idle_timeout",
-            "body_timeout"}
+            "body_timeout", "workers"}
 
 
 def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:
@@ -118,6 +122,8 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
     for name in POSITIVE:
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.workers > 1 and not args.db.startswith(("postgresql://", "postgres://")):
+        parser.error("--workers needs --db postgresql://...: SQLite is for one process")
     if args.seats > MAX_SEATS:
         parser.error(f"--seats must be at most {MAX_SEATS} (a show's limit)")
     for name in ("rate_limit", "shutdown_timeout", "late_confirm_seconds"):

@@ -80,8 +80,8 @@ class LimitedHTTPServer(HTTPServer):
 
     # -- accepting -------------------------------------------------------------------
 
-    def listen_limited(self, port: int, address: str, backlog: int) -> None:
-        for sock in bind_sockets(port, address, backlog=backlog):
+    def listen_limited(self, port: int, address: str, backlog: int, reuse_port: bool = False) -> None:
+        for sock in bind_sockets(port, address, backlog=backlog, reuse_port=reuse_port):
             self._listening.append(sock)
             self._watch(sock)
 

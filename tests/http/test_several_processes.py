@@ -6,16 +6,22 @@ the loss of a process or of the database costs nothing acknowledged."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from tests.support.postgres import restart_command
-from tests.support.servers import ServerProcess
+from tests.support.servers import ROOT, ServerProcess, free_port
 from tests.support.sse import EventStreamClient
 
 
@@ -276,3 +282,71 @@ async def test_with_the_database_restarted_bookings_wait_nothing_is_lost_and_str
     assert after.code == 200
     assert event_versions == [1, 2], "the second process's stream caught up from the change log"
     assert first.get("/healthz")["status"] == "ok"
+
+
+def children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return {int(child) for child in listing.read().split()}
+
+
+def until(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def book_one(url: str) -> int:
+    request = urllib.request.Request(url + "/book", data=b"{}", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.req("several-processes")
+def test_workers_flag_runs_n_processes_on_one_port_restarts_a_dead_one_and_stops_them_all(postgres_url):
+    # Arrange
+    supervisor = ServerProcess("--db", postgres_url, "--workers", "2", "--seats", "20", "--row-size", "10")
+    supervisor.start()
+    workers: set[int] = set()
+    try:
+        until(lambda: len(children(supervisor.process.pid)) == 2)
+        workers = children(supervisor.process.pid)
+
+        # Act: a new connection per booking, spread by the kernel over both workers
+        statuses = Counter(book_one(supervisor.url) for _ in range(30))
+        os.kill(min(workers), signal.SIGKILL)
+        until(lambda: len(children(supervisor.process.pid) - workers) == 1)
+        until(lambda: supervisor.get_status("/healthz") == 200)
+        after_restart = supervisor.get("/shows/main/seats")
+        replaced = children(supervisor.process.pid)
+        status = supervisor.terminate()
+
+        # Assert
+        assert statuses == {200: 20, 409: 10}, statuses
+        assert after_restart["version"] == 20
+        assert set("".join(after_restart["rows"].values())) == {"b"}
+        assert len(replaced) == 2 and max(workers) in replaced, "only the dead worker was replaced"
+        assert status == 0
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in replaced), "every worker stopped with it"
+    finally:
+        for pid in workers | (children(supervisor.process.pid) if supervisor.process.poll() is None else set()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        supervisor.stop()
+
+
+@pytest.mark.req("several-processes")
+def test_workers_that_cannot_start_stop_the_supervisor_instead_of_restarting_forever():
+    # Arrange: a database nobody listens on
+    command = [sys.executable, str(ROOT / "server.py"), "--port", str(free_port()), "--workers", "2",
+               "--db", f"postgresql://127.0.0.1:{free_port()}/nothing"]
+
+    # Act
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    # Assert
+    assert finished.returncode != 0
+    assert "failed to start" in finished.stderr
