@@ -3,7 +3,7 @@
 #   docker build -t seats .                            the server (default target: app)
 #   docker run -p 8888:8888 -v seats-data:/data seats
 #
-#   docker build --target test -t seats-test .        the server + test tools + Debian's Chromium
+#   docker build --target test -t seats-test .        the server + test tools + Debian's Chromium and PostgreSQL
 #   docker run --rm seats-test scripts/test            the whole suite: lint, unit, HTTP, browser, report
 #
 # Every install step is scripts/install-deps, the very script the README's test
@@ -26,7 +26,8 @@ RUN groupadd --system --gid 10001 seats \
 FROM base AS test
 COPY requirements.txt requirements-test.txt ./
 COPY scripts/install-deps scripts/install-deps
-# As root, install-deps also apt-installs Debian's chromium for the Playwright tests.
+# As root, install-deps also apt-installs Debian's chromium (browser tests) and
+# postgresql (scripts/test starts a throwaway cluster for the several-process tests).
 RUN scripts/install-deps \
     && rm -rf /var/lib/apt/lists/* /root/.cache
 COPY --chown=seats:seats . .

@@ -156,7 +156,7 @@ class SeatServer:
     def start(self) -> None:
         """Listen and start the timers; call with the event loop running."""
         self._http_server = LimitedHTTPServer(
-            self.application, xheaders=False, limits=self.connections, refusal=CONNECTION_REFUSAL,
+            self.application, xheaders=self.config.behind_proxy, limits=self.connections, refusal=CONNECTION_REFUSAL,
             idle_connection_timeout=self.config.idle_timeout, body_timeout=self.config.body_timeout,
             max_body_size=MAX_SHOW_BYTES + MAX_DISCARDED_BYTES)
         # A burst of thousands of new connections overflows Tornado's default

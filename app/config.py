@@ -38,6 +38,7 @@ class Config:
     init: bool = False
     workers: int = 1
     reuse_port: bool = False
+    behind_proxy: bool = False
     log_format: str = "text"
 
     @property
@@ -82,6 +83,8 @@ HELP = {
     "init": "create the database even if a server here opened it before and it is now missing",
     "workers": "server processes sharing the port (SO_REUSEPORT); more than 1 needs --db postgresql://...",
     "reuse_port": "bind the port with SO_REUSEPORT, so several servers share it (set by --workers)",
+    "behind_proxy": "take each client's address from X-Real-IP / X-Forwarded-For (for holds per client, rate "
+                    "limits and logs); only behind a proxy that sets them, since clients could forge them",
     "log_format": "access log lines as 'text' or 'json'",
 }
 

@@ -433,6 +433,38 @@ def test_allowed_hosts_are_the_only_names_answered():
     assert asyncio.run(scenario()) == [200, 200, 421]
 
 
+def holds_from(config: Config, addresses: list[str]) -> list[int]:
+    """The statuses of one POST /shows/main/holds per X-Real-IP in `addresses`."""
+
+    async def scenario():
+        server = SeatServer(config)
+        server.start()
+        try:
+            return [status_of(await raw_request(
+                config.port, f"POST /shows/main/holds HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Real-IP: {address}\r\n"
+                             f"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+                             f"{{}}".encode())) for address in addresses]
+        finally:
+            await server.shutdown()
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.req("holds")
+def test_behind_a_proxy_holds_per_client_count_the_address_the_proxy_reports():
+    config = Config(db=":memory:", seats=20, row_size=10, port=free_port(), max_holds_per_client=1,
+                    behind_proxy=True)
+
+    assert holds_from(config, ["203.0.113.1", "203.0.113.2", "203.0.113.1"]) == [201, 201, 429]
+
+
+@pytest.mark.req("holds")
+def test_not_behind_a_proxy_a_forged_address_header_is_ignored():
+    config = Config(db=":memory:", seats=20, row_size=10, port=free_port(), max_holds_per_client=1)
+
+    assert holds_from(config, ["203.0.113.1", "203.0.113.2"]) == [201, 429]
+
+
 # -- 7. a failed fsync ---------------------------------------------------------------------------
 
 
