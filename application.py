@@ -88,7 +88,7 @@ def is_postgres(db: str) -> bool:
 
 def open_store(config: Config, known: KnownDatabases) -> Store:
     if is_postgres(config.db):
-        store = PostgresStore(config.db)
+        store = PostgresStore(config.db, config.lock_timeout)
         if not store.shows():
             show = default_show(config)
             store.add_show(show)  # any process starting at the same time may get there first

@@ -39,6 +39,7 @@ class Config:
     workers: int = 1
     reuse_port: bool = False
     behind_proxy: bool = False
+    lock_timeout: float = 3.0
     log_format: str = "text"
 
     @property
@@ -85,6 +86,7 @@ HELP = {
     "reuse_port": "bind the port with SO_REUSEPORT, so several servers share it (set by --workers)",
     "behind_proxy": "take each client's address from X-Real-IP / X-Forwarded-For (for holds per client, rate "
                     "limits and logs); only behind a proxy that sets them, since clients could forge them",
+    "lock_timeout": "PostgreSQL: seconds a decision waits for a show another process is deciding for, before a 503",
     "log_format": "access log lines as 'text' or 'json'",
 }
 
@@ -92,7 +94,7 @@ BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false
 
 POSITIVE = {"port", "seats", "row_size", "max_per_booking", "max_streams", "max_backlog", "heartbeat", "hold_seconds",
             "max_holds_per_client", "max_connections", "max_connections_per_address", "idle_timeout",
-            "body_timeout", "workers"}
+            "body_timeout", "workers", "lock_timeout"}
 
 
 def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> Config:

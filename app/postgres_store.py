@@ -48,7 +48,6 @@ from booking.layout import parse_layout
 from booking.show import Show
 
 CHANNEL = "seats_changes"
-LOCK_TIMEOUT = "3s"
 SCHEMA_LOCK = 7_301_001  # pg_advisory_xact_lock key: one process creates the schema at a time
 
 SCHEMA = """
@@ -118,14 +117,15 @@ class DatabaseDown(Exception):
 
 
 class LockTimeout(DatabaseDown):
-    """Another process held the show's row lock longer than LOCK_TIMEOUT."""
+    """Another process held the show's row lock longer than --lock-timeout."""
 
 
 class PostgresStore:
     shared = True  # several processes decide on this store
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_timeout: float = 3.0) -> None:
         self.url = url
+        self.lock_timeout_ms = round(lock_timeout * 1000)
         self.path = url  # what log lines name
         self.migrated_from = None
         self._guard = threading.Lock()
@@ -257,12 +257,12 @@ class PostgresStore:
         keep = True
         try:
             async with connection.transaction():
-                await connection.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                await connection.execute(f"SET LOCAL lock_timeout = {self.lock_timeout_ms:d}")
                 cursor = await connection.execute("SELECT version FROM shows WHERE id = %s FOR UPDATE", (show_id,))
                 row = await cursor.fetchone()
                 yield ShowTransaction(connection, show_id, row[0] if row else 0)
         except psycopg.errors.LockNotAvailable as error:
-            raise LockTimeout(f"the show {show_id} stayed locked for {LOCK_TIMEOUT}") from error
+            raise LockTimeout(f"the show {show_id} stayed locked for {self.lock_timeout_ms} ms") from error
         except psycopg.Error as error:
             keep = not connection.broken
             raise DatabaseDown(str(error)) from error

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
+import psycopg
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
@@ -350,3 +351,28 @@ def test_workers_that_cannot_start_stop_the_supervisor_instead_of_restarting_for
     # Assert
     assert finished.returncode != 0
     assert "failed to start" in finished.stderr
+
+
+@pytest.mark.req("several-processes")
+@pytest.mark.gen_test(timeout=60)
+async def test_a_show_locked_past_lock_timeout_is_a_503_to_retry_and_nothing_changes(servers, postgres_url):
+    # Arrange: another "process" holds the show's row lock
+    server = servers("--db", postgres_url, "--seats", "20", "--row-size", "10", "--lock-timeout", "0.5")
+    client = AsyncHTTPClient(force_instance=True)
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT version FROM shows WHERE id = 'main' FOR UPDATE")
+
+        # Act
+        began = time.monotonic()
+        refused = await post(client, server.url + "/book", {})
+        waited = time.monotonic() - began
+        other.rollback()
+    after = await post(client, server.url + "/book", {})
+    client.close()
+
+    # Assert
+    assert refused.code == 503
+    assert json.loads(refused.body)["error"] == "busy"
+    assert refused.headers["Retry-After"] == "1"
+    assert waited >= 0.5, "it waited for the lock first"
+    assert json.loads(after.body)["version"] == 1, "the refused request changed nothing"
