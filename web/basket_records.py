@@ -162,19 +162,6 @@ def _pruned(gone: dict, now: int) -> dict:
     return {key: gone[key] for key in keys}
 
 
-def same_records(a: dict, b: dict) -> bool:
-    """Equal as data (the page skips a storage write that changes nothing)."""
-    return _canonical(a) == _canonical(b)
-
-
-def _canonical(value: object) -> object:
-    if isinstance(value, dict):
-        return sorted((str(key), _canonical(value[key])) for key in value)
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value
-
-
 class Basket:
     """This tab's view of the records: holds and bookings as objects, unanswered
     requests and tombstones as plain records."""

@@ -16,7 +16,6 @@ the map (an IntersectionObserver says which), so 50,000 seats never become
 
 import javascript
 import notices
-from basket_records import same_records
 from browser import document, window
 from sales_state import SalesState
 from shown_seats import BOOKED, FREE, GAP, HELD, MINE, PENDING, SELECTED
@@ -114,6 +113,7 @@ class SalesPage:
         self.down_since = now_ms()
         self.frame_request = None
         self.frame_callback = self.on_frame  # one method object: Brython wraps it for JS once
+        self.after_paint_timer = None
         self.tick_timer = None
         self.saved_revision = -1
         self.drawn_available = None
@@ -887,6 +887,16 @@ class SalesPage:
             self.send(action)
         for action, delay in outcome.retry:
             self.schedule_retry(action, delay)
+        self.after_paint()
+
+    def after_paint(self) -> None:
+        """The basket panel and storage are brought up to date after the next frame
+        is painted: the seat the buyer touched paints first (one frame: 16.7 ms)."""
+        if self.after_paint_timer is None:
+            self.after_paint_timer = window.setTimeout(self.catch_up, 0)
+
+    def catch_up(self) -> None:
+        self.after_paint_timer = None
         self.draw_basket()
         self.save_storage()
 
@@ -901,8 +911,8 @@ class SalesPage:
     def on_frame(self, _timestamp: float) -> None:
         self.frame_request = None
         self.redraw()
-        self.draw_basket()
-        self.save_storage()
+        if self.state.basket.revision != self.saved_revision or self.state.actions:
+            self.after_paint()
 
     def redraw(self) -> None:
         """Touch only the seats whose shown state changed, the counts, the overview."""
@@ -948,47 +958,59 @@ class SalesPage:
                 button.removeAttribute("aria-disabled")
 
     def draw_overview_counts(self, rows: object) -> None:
-        """Free seats per section (and per band in the overview)."""
+        """Free seats per section, and per band in the overview: all of them (rows
+        None) or those of the rows whose free count changed."""
         venue = self.venue
         seats = self.state.seats
-        sections = range(len(venue.sections))
-        if rows is not None:
-            sections = sorted({venue.rows[row_index].section for row_index in rows})
-        mine = {}
-        if self.mode == "overview":
-            for seat_id in list(seats.held_by_me) + list(seats.booked_by_me):
-                row_index = venue.locate(seat_id)[0]
-                if row_index >= 0:
-                    mine[venue.band_of_row(row_index)] = True
+        if rows is None:
+            sections = list(range(len(venue.sections)))
+        else:
+            sections = []
+            for row_index in rows:
+                section = venue.rows[row_index].section
+                if section not in sections:
+                    sections.append(section)
         for section_index in sections:
-            section = venue.sections[section_index]
-            total_free = 0
-            for band_index in range(len(section.bands)):
-                first_row, end_row = section.bands[band_index]
-                free = 0
-                seats_in_band = 0
-                for row_index in range(first_row, end_row):
-                    free += seats.row_free(row_index)
-                    seats_in_band += venue.rows[row_index].length
-                total_free += free
-                if self.mode != "overview":
-                    continue
-                band = by_id("band-" + str(section_index) + "-" + str(band_index))
-                if band is None:
-                    continue
-                level = 0 if free <= 0 else max(1, (free * 10) // max(1, seats_in_band))
-                band.attrs["data-level"] = str(level)
-                if (section_index, band_index) in mine:
-                    band.attrs["data-mine"] = ""
-                elif band.getAttribute("data-mine") is not None:
-                    band.removeAttribute("data-mine")
-                band.select_one(".band-free").text = _thousands(free) + " free"
-                band.attrs["aria-label"] = (self.band_rows_text(first_row, end_row) + ": " + _thousands(free)
-                                            + " of " + _thousands(seats_in_band) + " seats free"
-                                            + (", some of yours" if (section_index, band_index) in mine else ""))
             counter = by_id("sec-free-" + str(section_index))
             if counter is not None:
-                counter.text = _thousands(total_free) + " free"
+                counter.text = _thousands(seats.section_free[section_index]) + " free"
+        if self.mode != "overview":
+            return
+        if rows is None:
+            bands = [(section.index, band) for section in venue.sections for band in range(len(section.bands))]
+        else:
+            bands = []
+            for row_index in rows:
+                band = venue.band_of_row(row_index)
+                if band not in bands:
+                    bands.append(band)
+        mine = {}
+        for seat_id in list(seats.held_by_me) + list(seats.booked_by_me):
+            row_index = venue.locate(seat_id)[0]
+            if row_index >= 0:
+                mine[venue.band_of_row(row_index)] = True
+        for section_index, band_index in bands:
+            self.draw_band(section_index, band_index, (section_index, band_index) in mine)
+
+    def draw_band(self, section_index: int, band_index: int, mine: bool) -> None:
+        band = by_id("band-" + str(section_index) + "-" + str(band_index))
+        if band is None:
+            return
+        first_row, end_row = self.venue.sections[section_index].bands[band_index]
+        free = 0
+        seats_in_band = 0
+        for row_index in range(first_row, end_row):
+            free += self.state.seats.row_free(row_index)
+            seats_in_band += self.venue.rows[row_index].length
+        level = 0 if free <= 0 else max(1, (free * 10) // max(1, seats_in_band))
+        band.attrs["data-level"] = str(level)
+        if mine:
+            band.attrs["data-mine"] = ""
+        elif band.getAttribute("data-mine") is not None:
+            band.removeAttribute("data-mine")
+        band.select_one(".band-free").text = _thousands(free) + " free"
+        band.attrs["aria-label"] = (self.band_rows_text(first_row, end_row) + ": " + _thousands(free) + " of "
+                                    + _thousands(seats_in_band) + " seats free" + (", some of yours" if mine else ""))
 
     def draw_basket(self) -> None:
         """The basket, the timer, my bookings: redrawn when any of them changed."""
@@ -1169,10 +1191,13 @@ class SalesPage:
     # ---- storage shared by this browser's tabs ----------------------------------------------
 
     def read_storage(self) -> object:
+        return parse_json(self.read_raw_storage())
+
+    def read_raw_storage(self) -> str:
         try:
-            return parse_json(window.localStorage.getItem(self.storage_key))
+            return window.localStorage.getItem(self.storage_key) or ""
         except Exception:  # storage disabled (privacy mode): nothing remembered
-            return None
+            return ""
 
     def save_storage(self) -> None:
         """After a change: merge with what storage holds now (another tab may have
@@ -1180,10 +1205,11 @@ class SalesPage:
         state = self.state
         if state is None or state.basket.revision == self.saved_revision:
             return
-        stored = self.read_storage()
-        merged = state.merge_storage(stored, now_ms())
-        if not isinstance(stored, dict) or not same_records(merged, stored):
-            self.write_storage(javascript.JSON.stringify(merged))
+        raw = self.read_raw_storage()
+        merged = state.merge_storage(parse_json(raw), now_ms())
+        text = javascript.JSON.stringify(merged)
+        if text != raw:  # (a merge that changed nothing writes nothing: no storage event elsewhere)
+            self.write_storage(text)
         self.saved_revision = state.basket.revision
         self.redraw()
 

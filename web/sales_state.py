@@ -168,6 +168,7 @@ class SalesState:
         self.actions: dict = {}  # action id -> Action, until its final answer
         self.new_key = new_key  # () -> a fresh random Idempotency-Key
         self._next_id = 1
+        self._synced_revision = -1  # the basket revision the seats shown were last synced with
 
     # ---- the stream -----------------------------------------------------------
 
@@ -204,6 +205,8 @@ class SalesState:
         """Forget what the stream shows we no longer own, move guesses off seats
         that were just taken."""
         outcome = Outcome()
+        if not self.basket.holds and not self.basket.bookings and not self.actions:
+            return outcome  # (most events on a busy show: nothing of ours to check)
         version = self.seats.version
         letter_of = self.seats.letter_of
         expired = []
@@ -835,11 +838,16 @@ class SalesState:
         """After every change: ownership shown as the basket says, guesses moved off
         seats that were taken meanwhile."""
         self._sync_ownership()
+        if not self.actions:
+            return
         for action in list(self.actions.values()):
             if action.quantity and not action.seats and action.phase != WAITING and not self._guesses_hold(action):
                 self._place_guess(action)
 
     def _sync_ownership(self) -> None:
+        if self.basket.revision == self._synced_revision:
+            return
+        self._synced_revision = self.basket.revision
         held = {}
         for hold in self.basket.holds.values():
             for seat_id in hold.seats:

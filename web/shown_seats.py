@@ -45,6 +45,8 @@ class ShownSeats:
         self.confirmed_free = 0
         self.row_confirmed_free: list = [0] * count
         self.row_adjust: list = [0] * count  # shown free minus confirmed free, per row
+        self.section_of_row: list = [row.section for row in venue.rows]
+        self.section_free: list = [0] * len(venue.sections)  # shown free, per section
         self.adjust_total = 0
         self.special_in_row: list = [0] * count
         self.overlays: list = []  # [(version, {seat: letter})], oldest first
@@ -147,6 +149,10 @@ class ShownSeats:
         self.rows = texts
         self.row_confirmed_free = counts
         self.confirmed_free = total
+        sections = [0] * len(self.section_free)
+        for row_index in range(len(counts)):
+            sections[self.section_of_row[row_index]] += counts[row_index] + self.row_adjust[row_index]
+        self.section_free = sections
         self.version = version
         self._drop_overlays()
         # Every special seat again, against the new letters.
@@ -192,6 +198,7 @@ class ShownSeats:
         if step:
             self.confirmed_free += step
             self.row_confirmed_free[row_index] += step
+            self.section_free[self.section_of_row[row_index]] += step
             self.changed_rows[row_index] = True
         if seat_id in self.special:
             self._refresh(seat_id, old_shown)
@@ -318,6 +325,7 @@ class ShownSeats:
         if step:
             self.adjust_total += step
             self.row_adjust[row_index] += step
+            self.section_free[self.section_of_row[row_index]] += step
             if not quiet_rows:
                 self.changed_rows[row_index] = True
         if shown != old_shown:

@@ -453,6 +453,16 @@ class PageAgainstServer(RuleBasedStateMachine):
             for action in tab.state.actions.values():
                 for seat in action.claimed:
                     assert expected[seat] == shown_module.PENDING
+            basket = tab.state.basket
+            assert tab.state.seats.held_by_me == {s: h.hold_id for h in basket.holds.values() for s in h.seats}
+            assert tab.state.seats.booked_by_me == {s: b.booking_id for b in basket.bookings.values()
+                                                    for s in b.seats}
+            for section in tab.state.venue.sections:
+                assert tab.state.seats.section_free[section.index] == sum(
+                    1 for row_index in section.row_indexes() for offset in range(tab.state.venue.rows[row_index].length)
+                    if expected[f"{tab.state.venue.rows[row_index].label}{offset + 1}"] in (
+                        shown_module.FREE,) or f"{tab.state.venue.rows[row_index].label}{offset + 1}"
+                    in tab.state.seats.releasing)
 
     def teardown(self):
         """Everything arrives: every attempt is decided and answered, every action
