@@ -116,6 +116,10 @@ class DatabaseDown(Exception):
     transaction was committed (or, for a failed COMMIT, it is unknown)."""
 
 
+class CommitUnknown(DatabaseDown):
+    """The connection failed during COMMIT: the transaction may or may not be in."""
+
+
 class LockTimeout(DatabaseDown):
     """Another process held the show's row lock longer than --lock-timeout."""
 
@@ -255,16 +259,20 @@ class PostgresStore:
         """A transaction holding the show's row lock; commits on leaving the block."""
         connection = await self._connection()
         keep = True
+        committing = False
         try:
             async with connection.transaction():
                 await connection.execute(f"SET LOCAL lock_timeout = {self.lock_timeout_ms:d}")
                 cursor = await connection.execute("SELECT version FROM shows WHERE id = %s FOR UPDATE", (show_id,))
                 row = await cursor.fetchone()
                 yield ShowTransaction(connection, show_id, row[0] if row else 0)
+                committing = True  # leaving the block sends COMMIT
         except psycopg.errors.LockNotAvailable as error:
             raise LockTimeout(f"the show {show_id} stayed locked for {self.lock_timeout_ms} ms") from error
         except psycopg.Error as error:
             keep = not connection.broken
+            if committing:
+                raise CommitUnknown(str(error)) from error
             raise DatabaseDown(str(error)) from error
         finally:
             self._pool.put_nowait(connection if keep else None)

@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from app.committer import StorageFailed
 from app.contract_json import Reply
 from app.keyed_replies import KeyedReplies, KeyedReply
-from app.postgres_store import DatabaseDown, LockTimeout, PostgresStore
+from app.postgres_store import CommitUnknown, DatabaseDown, LockTimeout, PostgresStore
 from app.show_sales import SalesRules, TooManyHolds
 from app.store import Record, StoredReply
 from booking.errors import BookingError
@@ -128,8 +129,15 @@ class SharedDesk:
                     answers.append((pending, await self._one(transaction, pending, now, records)))
                 await transaction.write(records, sales.inventory.version)
         except (DatabaseDown, LockTimeout) as error:
-            self._stale = True  # decisions above were made in memory; the database kept none
-            failure = Busy(str(error)) if isinstance(error, LockTimeout) else DatabaseUnavailable(str(error))
+            # The decisions above were made in memory; reload from what the database kept.
+            self._stale = True
+            failure: Exception
+            if isinstance(error, LockTimeout):
+                failure = Busy(str(error))
+            elif isinstance(error, CommitUnknown):  # the answer is "unknown": a keyed retry tells which
+                failure = StorageFailed(str(error))
+            else:  # rolled back: nothing was changed
+                failure = DatabaseUnavailable(str(error))
             log.warning("show %s: %s", sales.show.id, error)
             for pending in batch:
                 _fail(pending, failure)

@@ -376,3 +376,36 @@ async def test_a_show_locked_past_lock_timeout_is_a_503_to_retry_and_nothing_cha
     assert refused.headers["Retry-After"] == "1"
     assert waited >= 0.5, "it waited for the lock first"
     assert json.loads(after.body)["version"] == 1, "the refused request changed nothing"
+
+
+@pytest.mark.req("several-processes")
+@pytest.mark.req("storage-health")
+@pytest.mark.gen_test(timeout=60)
+async def test_a_connection_lost_during_commit_answers_outcome_unknown_and_a_keyed_retry_decides(
+        servers, postgres_url):
+    # Arrange: PostgreSQL ends the server's session while it commits (a deferred
+    # trigger, which runs at COMMIT), so the server cannot know whether it took.
+    server = servers("--db", postgres_url, "--seats", "20", "--row-size", "10")
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE FUNCTION end_session() RETURNS trigger LANGUAGE plpgsql AS "
+                      "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$")
+        admin.execute("CREATE CONSTRAINT TRIGGER end_session AFTER INSERT ON changes DEFERRABLE INITIALLY DEFERRED "
+                      "FOR EACH ROW EXECUTE FUNCTION end_session()")
+    client = AsyncHTTPClient(force_instance=True)
+    key = {"Idempotency-Key": "commit-lost-1"}
+
+    # Act
+    lost = await post(client, server.url + "/book", {}, key)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP TRIGGER end_session ON changes")
+    retried = await post(client, server.url + "/book", {}, key)
+    again = await post(client, server.url + "/book", {}, key)
+    client.close()
+
+    # Assert
+    assert lost.code == 500
+    assert json.loads(lost.body)["error"] == "storage_failed"
+    assert retried.code == 200, retried.body
+    assert again.body == retried.body, "the retry's answer is the key's answer from now on"
+    seats = server.get("/shows/main/seats")
+    assert seats["version"] == 1 and seats["available"] == 19
