@@ -114,6 +114,8 @@ class SalesPage:
         self.frame_request = None
         self.frame_callback = self.on_frame  # one method object: Brython wraps it for JS once
         self.after_paint_timer = None
+        self.book_busy = False  # a best-available hold is on its way: #book waits for it
+        self.confirmed_now: list = []  # the bookings of the current checkout, for #confirmation
         self.tick_timer = None
         self.saved_revision = -1
         self.drawn_available = None
@@ -752,6 +754,8 @@ class SalesPage:
         quantity = max(1, min(10, quantity))
         by_id("quantity").value = str(quantity)
         section = self.venue.sections[self.section_index].name if self.mode == "section" else ""
+        if self.book_busy:  # an impatient second tap: the first is still being answered
+            return
         self.clear_notice()
         self.handle(self.state.hold_best(quantity, section, now_ms()))
 
@@ -782,6 +786,7 @@ class SalesPage:
         by_id("buyer-name").attrs["aria-invalid"] = "false" if name_ok else "true"
         by_id("buyer-email").attrs["aria-invalid"] = "false" if email_ok else "true"
         self.clear_notice()
+        self.confirmed_now = []
         outcome = self.state.checkout(name, email, now_ms())
         self.handle(outcome)
         if outcome.notice and not outcome.send:
@@ -873,6 +878,15 @@ class SalesPage:
         """Draw what changed now (the same frame as the buyer's action: REQ-6), say
         what happened, then send what is to be sent."""
         self.redraw()
+        busy = False
+        for action in self.state.actions.values():
+            if action.quantity and action.phase != "waiting":
+                busy = True
+        if busy != self.book_busy:
+            self.book_busy = busy
+            book = by_id("book")
+            book.disabled = busy
+            book.text = "Holding…" if busy else "Hold best seats"
         if outcome.notice:
             self.show_message(outcome.notice, outcome.seat)
         if outcome.announce:
@@ -1101,8 +1115,12 @@ class SalesPage:
                 self.timer_warned = False
 
     def show_confirmation(self, bookings: list) -> None:
-        parts = []
+        """Every booking of this checkout (a basket of several holds makes several)."""
         for booking in bookings:
+            if booking not in self.confirmed_now:
+                self.confirmed_now.append(booking)
+        parts = []
+        for booking in self.confirmed_now:
             parts.append('<p>Reference <span class="reference" data-reference="' + escape(booking.reference) + '">'
                          + escape(booking.reference) + '</span><span class="spelled">Spelled out: '
                          + escape(notices.spell_reference(booking.reference)) + "</span>"

@@ -207,3 +207,24 @@ def test_a_lost_answer_rolls_back_then_the_same_key_brings_the_seat_back(open_pa
     expect(page.locator("#announce")).to_contain_text(f"The server held {chosen} for you after all")
     assert basket_seats(page) == [chosen]
     assert server.seat_states()[chosen] == "held"
+
+
+@pytest.mark.req("page-basket")
+@pytest.mark.req("idempotency")
+def test_impatient_taps_on_book_send_one_request(open_page, server):
+    page = open_page()
+    held = HeldRequests(page)
+    page.fill("#quantity", "2")
+
+    page.click("#book")
+    page.click("#book", force=True)  # tapped again while the first is on its way
+    page.click("#book", force=True)
+    route = held.take()
+
+    expect(page.locator("#book")).to_be_disabled()
+    page.wait_for_timeout(300)
+    assert held.routes == []
+    route.continue_()
+    expect(page.locator("#book")).to_be_enabled()
+    expect(page.locator('[data-seat][data-state="selected"]')).to_have_count(2)
+    assert len(basket_seats(page)) == 2

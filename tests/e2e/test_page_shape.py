@@ -121,3 +121,51 @@ def test_the_page_fits_a_phone_screen_with_seats_of_at_least_24_px(open_page, se
     assert overflow == 0
     assert min(w for w, _ in sizes) >= 24 and min(h for _, h in sizes) >= 24
     assert book_box["x"] + book_box["width"] <= 360
+
+
+CONTRASTS = """() => {
+    const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const luminance = rgb => {
+        const [r, g, b] = rgb.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+                              return (x + 0.05) / (y + 0.05); };
+    const result = {};
+    for (const seat of document.querySelectorAll('[data-seat]')) {
+        const style = getComputedStyle(seat);
+        const map = getComputedStyle(document.getElementById('seat-map')).backgroundColor;
+        result[seat.dataset.state] = {text: ratio(style.color, style.backgroundColor),
+                                      edge: ratio(style.borderTopColor, map),
+                                      size: parseFloat(style.fontSize)};
+    }
+    return result;
+}"""
+
+
+@pytest.mark.req("page-access")
+def test_seat_text_in_every_state_meets_wcag_aa_contrast(open_page, server):
+    _free, to_hold, pending, to_book, theirs_held, theirs_booked = server.free_seats(6)
+    assert server.hold({"seats": [theirs_held]})[0] == 201
+    assert server.book({"seats": [theirs_booked]})[0] == 200
+    page = open_page()
+    seat(page, to_book).click()
+    expect(seat(page, to_book)).to_have_attribute("data-state", "selected")
+    page.click("#checkout")
+    page.fill("#buyer-name", "Ada")
+    page.fill("#buyer-email", "ada@example.com")
+    page.click("#confirm")
+    expect(seat(page, to_book)).to_have_attribute("data-state", "mine")
+    seat(page, to_hold).click()
+    expect(seat(page, to_hold)).to_have_attribute("data-state", "selected")
+    HeldRequests(page, "**/holds/*/seats")
+    seat(page, pending).click()
+    expect(seat(page, pending)).to_have_attribute("data-state", "pending")
+    page.emulate_media(reduced_motion="reduce")  # the pending pulse would dim it mid-animation
+
+    contrasts = page.evaluate(CONTRASTS)
+
+    assert set(contrasts) >= {"free", "selected", "pending", "mine", "held", "booked"}
+    for state, figures in contrasts.items():
+        assert figures["text"] >= 4.5, (state, figures)  # AA for text of any size
+        assert figures["edge"] >= 3, (state, figures)  # AA for a control's outline
