@@ -42,11 +42,14 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -
 
 
 @contextmanager
-def running(command: list[str], port: int, log: Path) -> Iterator[subprocess.Popen]:
-    """A server on core 0, its output in `log`; stopped (SIGTERM, then SIGKILL) afterwards."""
+def running(command: list[str], port: int, log: Path, cpu: str | None = SERVER_CPU,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """A server on core `cpu` (None: on every core), its output in `log`; stopped
+    (SIGTERM, then SIGKILL) afterwards."""
     with log.open("ab") as output:
-        process = subprocess.Popen(pinned(SERVER_CPU, command), cwd=ROOT, stdout=output,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(pinned(cpu, command) if cpu else command, cwd=ROOT, stdout=output,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env={**os.environ, **(env or {})})
         try:
             wait_for_port(port, process)
             # Let start-up work (imports, gc.freeze, venue creation) settle.

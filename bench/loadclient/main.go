@@ -6,6 +6,12 @@
 //	hold:  N idle GET /events subscribers, each read until its first event; prints
 //	       "ready" and holds them until stdin closes (so the caller can read the
 //	       server's memory with every subscriber open).
+//	watch: N GET /events subscribers noting when each sees each version; prints
+//	       "ready" once all have their first event, then reads the versions to wait
+//	       for from stdin (one a line, until it closes) and prints, per version, the
+//	       wall-clock time the last subscriber saw it (ns), and how many never did.
+//	       Several watchers on one machine share the clock, so a caller can spread
+//	       more subscribers than one process may hold open over several of them.
 //
 // Written in Go so that the client, pinned to its own core, is never the bottleneck.
 package main
@@ -19,13 +25,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
 func main() {
-	mode := flag.String("mode", "burst", "burst or hold")
+	mode := flag.String("mode", "burst", "burst, hold or watch")
 	addr := flag.String("addr", "127.0.0.1:8888", "host:port")
 	n := flag.Int("n", 10000, "clients")
 	flag.Parse()
@@ -34,6 +41,8 @@ func main() {
 		burst(*addr, *n)
 	case "hold":
 		hold(*addr, *n)
+	case "watch":
+		watch(*addr, *n)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", *mode)
 		os.Exit(2)
@@ -156,4 +165,92 @@ func hold(addr string, n int) {
 	for _, conn := range conns {
 		conn.Close()
 	}
+}
+
+type watcher struct {
+	mu   sync.Mutex
+	seen map[int]int64 // version -> wall-clock ns when this subscriber read its id
+}
+
+func watch(addr string, n int) {
+	watchers := make([]*watcher, n)
+	ready := make(chan struct{}, n)
+	for i := range watchers {
+		w := &watcher{seen: map[int]int64{}}
+		watchers[i] = w
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dial:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(conn, "GET /events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
+		go func(conn net.Conn, w *watcher) {
+			reader := bufio.NewReaderSize(conn, 65536)
+			first := true
+			for {
+				line, err := reader.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if !strings.HasPrefix(line, "id:") {
+					continue
+				}
+				version, err := strconv.Atoi(strings.TrimSpace(line[3:]))
+				if err != nil {
+					continue
+				}
+				w.mu.Lock()
+				w.seen[version] = time.Now().UnixNano()
+				w.mu.Unlock()
+				if first {
+					first = false
+					ready <- struct{}{}
+				}
+			}
+		}(conn, w)
+		if i%500 == 499 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	deadline := time.After(60 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case <-ready:
+		case <-deadline:
+			fmt.Fprintln(os.Stderr, "only", i, "subscribers got a first event")
+			os.Exit(1)
+		}
+	}
+	fmt.Println("ready")
+	var versions []int
+	scanner := bufio.NewScanner(os.Stdin)
+	for scanner.Scan() {
+		if version, err := strconv.Atoi(strings.TrimSpace(scanner.Text())); err == nil {
+			versions = append(versions, version)
+		}
+	}
+	last := map[string]int64{}
+	missed := 0
+	wait := time.Now().Add(30 * time.Second)
+	for _, version := range versions {
+		for _, w := range watchers {
+			for {
+				w.mu.Lock()
+				at, ok := w.seen[version]
+				w.mu.Unlock()
+				if ok {
+					if at > last[strconv.Itoa(version)] {
+						last[strconv.Itoa(version)] = at
+					}
+					break
+				}
+				if time.Now().After(wait) {
+					missed++
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	json.NewEncoder(os.Stdout).Encode(map[string]any{"mode": "watch", "subscribers": n, "last_ns": last, "missed": missed})
 }
