@@ -47,11 +47,18 @@ class KeyedReplies:
         self._remembered = remembered
         self._recent: OrderedDict[tuple[str, str], KeyedReply] = OrderedDict()
 
-    def earlier(self, scope: str, key: str) -> KeyedReply | None:
-        """The reply given to this key in this scope, if any. One whose commit
-        failed was never given: the request is decided afresh."""
+    def recent(self, scope: str, key: str) -> KeyedReply | None:
+        """The reply this process gave to this key lately, if any. One whose
+        commit failed was never given: the request is decided afresh."""
         entry = self._recent.get((scope, key))
         if entry is not None and not (entry.durable.done() and entry.durable.exception() is not None):
+            return entry
+        return None
+
+    def earlier(self, scope: str, key: str) -> KeyedReply | None:
+        """The reply given to this key in this scope, if any, from memory or the store."""
+        entry = self.recent(scope, key)
+        if entry is not None:
             return entry
         stored = self._store.find_reply(scope, key)
         if stored is None:

@@ -249,49 +249,75 @@ class PostgresStore:
         if connection is None or connection.closed or connection.broken:
             try:
                 connection = await psycopg.AsyncConnection.connect(self.url, autocommit=False)
+                await connection.execute(f"SET lock_timeout = {self.lock_timeout_ms:d}")
+                await connection.commit()
             except psycopg.Error as error:
                 self._pool.put_nowait(None)
                 raise DatabaseDown(str(error)) from error
         return connection
 
     @contextlib.asynccontextmanager
-    async def locked(self, show_id: str) -> AsyncIterator[ShowTransaction]:
-        """A transaction holding the show's row lock; commits on leaving the block."""
+    async def locked(self, show_id: str, known_version: int,
+                     keys: Sequence[tuple[str, str]] = ()) -> AsyncIterator[ShowTransaction]:
+        """A transaction holding the show's row lock, with what other processes
+        committed after `known_version` and the stored replies to `keys`; what the
+        block writes is sent with the COMMIT when it leaves. Two round trips in
+        all: PostgreSQL runs a pipeline's statements in order, so the change log
+        is read after the lock is granted and sees every commit before it."""
         connection = await self._connection()
-        keep = True
         committing = False
         try:
-            async with connection.transaction():
-                await connection.execute(f"SET LOCAL lock_timeout = {self.lock_timeout_ms:d}")
-                cursor = await connection.execute("SELECT version FROM shows WHERE id = %s FOR UPDATE", (show_id,))
-                row = await cursor.fetchone()
-                yield ShowTransaction(connection, show_id, row[0] if row else 0)
-                committing = True  # leaving the block sends COMMIT
+            async with connection.pipeline():
+                lock = await connection.execute("SELECT version FROM shows WHERE id = %s FOR UPDATE", (show_id,))
+                missed = await connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
+                                                  "ORDER BY version", (show_id, known_version))
+                replies = await connection.execute(
+                    "SELECT scope, key, fingerprint, status, body, owner FROM idempotency "
+                    "WHERE (scope, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                    ([scope for scope, _ in keys], [key for _, key in keys])) if keys else None
+                row = await lock.fetchone()
+                results = [decode_result(record) for (record,) in await missed.fetchall()]
+                stored = {(r[0], r[1]): StoredReply(*r) for r in await replies.fetchall()} if replies else {}
+            transaction = ShowTransaction(show_id, row[0] if row else 0, results, stored)
+            yield transaction
+            committing = True
+            async with connection.pipeline(), connection.cursor() as cursor:
+                for statement, rows in transaction.statements:
+                    await cursor.executemany(statement, rows)
+                await connection.commit()
         except psycopg.errors.LockNotAvailable as error:
             raise LockTimeout(f"the show {show_id} stayed locked for {self.lock_timeout_ms} ms") from error
         except psycopg.Error as error:
-            keep = not connection.broken
-            if committing:
+            # A broken connection during the final pipeline may have lost the
+            # answer to a COMMIT that PostgreSQL carried out; any other error
+            # there aborted the transaction before COMMIT.
+            if committing and connection.broken:
                 raise CommitUnknown(str(error)) from error
             raise DatabaseDown(str(error)) from error
         finally:
-            self._pool.put_nowait(connection if keep else None)
+            await self._give_back(connection)
+
+    async def _give_back(self, connection: psycopg.AsyncConnection) -> None:
+        """Back to the pool, out of any transaction the block left open (an error,
+        or a block that raised before the COMMIT)."""
+        if not connection.broken and connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(psycopg.Error):
+                await connection.rollback()
+        self._pool.put_nowait(None if connection.broken or connection.closed else connection)
 
     async def results_after(self, show_id: str, version: int) -> list[Result]:
         """Committed decisions of any process after `version`, in order (no lock)."""
         connection = await self._connection()
-        keep = True
         try:
-            cursor = await connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
-                                              "ORDER BY version", (show_id, version))
-            rows = await cursor.fetchall()
-            await connection.rollback()
-            return [decode_result(record) for (record,) in rows]
+            async with connection.pipeline():
+                cursor = await connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
+                                                  "ORDER BY version", (show_id, version))
+                await connection.rollback()
+            return [decode_result(record) for (record,) in await cursor.fetchall()]
         except psycopg.Error as error:
-            keep = not connection.broken
             raise DatabaseDown(str(error)) from error
         finally:
-            self._pool.put_nowait(connection if keep else None)
+            await self._give_back(connection)
 
     async def listen(self) -> AsyncIterator[str]:
         """Notification payloads (`show version`, or `shows`) for as long as the
@@ -312,27 +338,20 @@ class PostgresStore:
 
 
 class ShowTransaction:
-    """What a process may do while it holds a show's row lock."""
+    """What a process learns and writes while it holds a show's row lock."""
 
-    def __init__(self, connection: psycopg.AsyncConnection, show_id: str, version: int) -> None:
-        self._connection = connection
+    def __init__(self, show_id: str, version: int, missed: list[Result],
+                 replies: dict[tuple[str, str], StoredReply]) -> None:
         self.show_id = show_id
         self.version = version  # the show's committed version, as locked
+        self.missed = missed  # other processes' decisions after the version asked about
+        self.replies = replies  # stored replies to the keys asked about
+        self.statements: list[tuple[str, list[tuple]]] = []
 
-    async def results_after(self, version: int) -> list[Result]:
-        cursor = await self._connection.execute("SELECT record FROM changes WHERE show = %s AND version > %s "
-                                                "ORDER BY version", (self.show_id, version))
-        return [decode_result(record) for (record,) in await cursor.fetchall()]
-
-    async def find_reply(self, scope: str, key: str) -> StoredReply | None:
-        cursor = await self._connection.execute(
-            "SELECT fingerprint, status, body, owner FROM idempotency WHERE scope = %s AND key = %s", (scope, key))
-        row = await cursor.fetchone()
-        return None if row is None else StoredReply(scope, key, *row)
-
-    async def write(self, records: Sequence[Record], version: int) -> None:
-        """The batch's records, the show's new version and the wake-up for others."""
-        changes, new_holds, hold_updates, new_bookings, cancels, replies = [], [], [], [], [], []
+    def write(self, records: Sequence[Record], version: int) -> None:
+        """Queue the batch's records, the show's new version and the wake-up for others."""
+        changes, new_holds, new_bookings, cancels, replies = [], [], [], [], []
+        hold_seats, hold_states, confirmed = [], [], []
         for record in records:
             change = getattr(record, "change", None)
             if change is not None:
@@ -344,40 +363,35 @@ class ShowTransaction:
                 new_holds.append(_hold_row(record.hold, record.change.show))
             elif isinstance(record, HoldUpdated):
                 if change is not None:
-                    hold_updates.append(("UPDATE holds SET seats = %s, total_price = %s WHERE id = %s",
-                                         (_json(record.hold.seats), record.hold.total_price, record.hold.id)))
+                    hold_seats.append((_json(record.hold.seats), record.hold.total_price, record.hold.id))
             elif isinstance(record, Released | Expired):
-                state = "released" if isinstance(record, Released) else "expired"
-                hold_updates.append(("UPDATE holds SET state = %s WHERE id = %s", (state, record.hold.id)))
+                hold_states.append(("released" if isinstance(record, Released) else "expired", record.hold.id))
             elif isinstance(record, Confirmed):
-                hold_updates.append(("UPDATE holds SET state = 'confirmed' WHERE id = %s", (record.hold.id,)))
+                confirmed.append((record.hold.id,))
                 new_bookings.append(_booking_row(record.booking, record.change, record.hold.id))
             elif isinstance(record, Cancelled):
                 cancels.append((record.change.version, record.booking.id))
             elif isinstance(record, StoredReply):
                 replies.append(_reply_row(record))
-        async with self._connection.cursor() as cursor:
-            if changes:
-                await cursor.executemany("INSERT INTO changes (show, version, changed, available, record) "
-                                         "VALUES (%s, %s, %s, %s, %s)", changes)
-            if new_holds:
-                await cursor.executemany(f"INSERT INTO holds ({HOLD_COLUMNS}, show, state) "
-                                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'open')", new_holds)
-            for statement, parameters in hold_updates:
-                await cursor.execute(statement, parameters)
-            if new_bookings:
-                await cursor.executemany("INSERT INTO bookings (id, show, token_hash, seats, reference, total_price, "
-                                         "name, email, hold_id, booked_version) "
-                                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", new_bookings)
-            if cancels:
-                await cursor.executemany("UPDATE bookings SET cancelled_version = %s WHERE id = %s", cancels)
-            if replies:
-                await cursor.executemany("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) "
-                                         "VALUES (%s, %s, %s, %s, %s, %s)", replies)
-            if version != self.version:
-                await cursor.execute("UPDATE shows SET version = %s WHERE id = %s", (version, self.show_id))
-                await cursor.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(CHANNEL)),
-                                     (f"{self.show_id} {version}",))
+        # Holds before the changes of their seats and states: the order the records came in.
+        for statement, rows in (
+            ("INSERT INTO changes (show, version, changed, available, record) VALUES (%s, %s, %s, %s, %s)", changes),
+            (f"INSERT INTO holds ({HOLD_COLUMNS}, show, state) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'open')",
+             new_holds),
+            ("UPDATE holds SET seats = %s, total_price = %s WHERE id = %s", hold_seats),
+            ("UPDATE holds SET state = %s WHERE id = %s", hold_states),
+            ("UPDATE holds SET state = 'confirmed' WHERE id = %s", confirmed),
+            ("INSERT INTO bookings (id, show, token_hash, seats, reference, total_price, name, email, hold_id, "
+             "booked_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", new_bookings),
+            ("UPDATE bookings SET cancelled_version = %s WHERE id = %s", cancels),
+            ("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) VALUES (%s, %s, %s, %s, %s, %s)",
+             replies),
+        ):
+            if rows:
+                self.statements.append((statement, rows))
+        if version != self.version:
+            self.statements.append(("UPDATE shows SET version = %s WHERE id = %s", [(version, self.show_id)]))
+            self.statements.append((f"SELECT pg_notify('{CHANNEL}', %s)", [(f"{self.show_id} {version}",)]))
 
 
 def _show_row(show: Show) -> tuple:

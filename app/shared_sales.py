@@ -69,11 +69,15 @@ class SharedDesk:
         self._queue: list[Pending] = []
         self._running = False
         self._stale = False  # the inventory holds decisions a failed transaction did not keep
+        self._wanted = 0  # the highest version another process told us it committed
+        self._catching_up = False
 
     async def decide(self, decide: Decision | None, body_print: str = "", key: str | None = None,
                      scope: str = "", owner: str = "") -> Reply | None:
         if key is not None:
-            earlier = self._replies.earlier(scope, key)
+            # Only this process's recent replies here: the database is asked under
+            # the show's lock, for the whole batch at once.
+            earlier = self._replies.recent(scope, key)
             if earlier is not None:
                 return await earlier.again(body_print, owner)
         pending = Pending(decide, body_print, key, scope, owner)
@@ -82,6 +86,29 @@ class SharedDesk:
             self._running = True
             asyncio.get_running_loop().create_task(self._run())
         return await pending.answer
+
+    def woken(self, version: int) -> None:
+        """Another process committed `version`. One catch-up at a time, however
+        many wake-ups arrive meanwhile: a burst of them costs one query each time
+        the lock comes free, not one each."""
+        self._wanted = max(self._wanted, version)
+        if not self._catching_up:
+            self._catching_up = True
+            asyncio.get_running_loop().create_task(self._follow())
+
+    async def _follow(self) -> None:
+        try:
+            while self._sales.inventory.version < self._wanted:
+                before = self._sales.inventory.version
+                async with self._sales.lock:
+                    if self._sales.inventory.version < self._wanted:  # a batch may have caught up meanwhile
+                        await self._catch_up_unlocked()
+                if self._sales.inventory.version == before:
+                    break  # nothing readable yet (or the database is down): the poll retries
+        except DatabaseDown as error:
+            log.warning("show %s: catching up: %s", self._sales.show.id, error)
+        finally:
+            self._catching_up = False
 
     async def catch_up(self) -> None:
         """Apply and announce what other processes committed (no row lock needed:
@@ -116,18 +143,20 @@ class SharedDesk:
         sales = self._sales
         answers: list[tuple[Pending, object]] = []
         records: list[Record] = []
+        keys = list({(p.scope, p.key) for p in batch if p.key is not None and p.decide is not None})
         try:
-            async with self._store.locked(sales.show.id) as transaction:
-                if self._stale:
-                    self._reset()
-                for result in await transaction.results_after(sales.inventory.version):
+            if self._stale:
+                self._reset()
+            async with self._store.locked(sales.show.id, sales.inventory.version, keys) as transaction:
+                for result in transaction.missed:
                     sales.inventory.apply(result)
                     sales.hub.publish(result.change)
                 now = self._rules.clock()
                 records.extend(sales.inventory.expire_due(now))
+                decided: dict[tuple[str, str], StoredReply] = dict(transaction.replies)
                 for pending in batch:
-                    answers.append((pending, await self._one(transaction, pending, now, records)))
-                await transaction.write(records, sales.inventory.version)
+                    answers.append((pending, await self._one(decided, pending, now, records)))
+                transaction.write(records, sales.inventory.version)
         except (DatabaseDown, LockTimeout) as error:
             # The decisions above were made in memory; reload from what the database kept.
             self._stale = True
@@ -156,16 +185,18 @@ class SharedDesk:
                 if stored is not None:
                     self._replies.remember(stored, reply, done)
                 pending.answer.set_result(reply)
-            else:  # an earlier answer to this key, from another process
+            else:  # an earlier answer to this key
                 pending.answer.set_result(answer)
 
-    async def _one(self, transaction, pending: Pending, now: float, records: list[Record]) -> object:
-        """One request inside the locked transaction: an earlier answer to its key,
-        a new answer (and its records), or a refusal."""
+    async def _one(self, decided: dict[tuple[str, str], StoredReply], pending: Pending, now: float,
+                   records: list[Record]) -> object:
+        """One request inside the locked transaction: an earlier answer to its key
+        (stored by any process, or given earlier in this batch), a new answer (and
+        its records), or a refusal."""
         if pending.decide is None:
             return (None, None)
         if pending.key is not None:
-            earlier = await transaction.find_reply(pending.scope, pending.key)
+            earlier = decided.get((pending.scope, pending.key))
             if earlier is not None:
                 try:
                     done = asyncio.get_running_loop().create_future()
@@ -183,6 +214,7 @@ class SharedDesk:
             stored = StoredReply(pending.scope, pending.key, pending.body_print, reply.status, reply.body,
                                  pending.owner)
             new_records.append(stored)
+            decided[(pending.scope, pending.key)] = stored
         records.extend(new_records)
         return (reply, stored)
 
@@ -231,7 +263,7 @@ class ChangeFollower:
             asyncio.get_running_loop().create_task(self.check())  # a new show, or a wake-up to check
             return
         if int(version) > sales.inventory.version:
-            asyncio.get_running_loop().create_task(sales.desk.catch_up())
+            sales.desk.woken(int(version))
 
     async def _poll(self) -> None:
         while True:
