@@ -409,3 +409,31 @@ async def test_a_connection_lost_during_commit_answers_outcome_unknown_and_a_key
     assert again.body == retried.body, "the retry's answer is the key's answer from now on"
     seats = server.get("/shows/main/seats")
     assert seats["version"] == 1 and seats["available"] == 19
+
+
+@pytest.mark.req("several-processes")
+@pytest.mark.req("idempotency")
+@pytest.mark.gen_test(timeout=60)
+async def test_one_key_sent_five_times_at_once_to_one_process_books_once_and_answers_alike(servers, postgres_url):
+    # Arrange: the show is locked from outside, so a first request waits in one
+    # transaction while the five queue up behind it for the next one
+    server = servers("--db", postgres_url, "--seats", "20", "--row-size", "10")
+    client = AsyncHTTPClient(force_instance=True)
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT version FROM shows WHERE id = 'main' FOR UPDATE")
+        first = asyncio.ensure_future(post(client, server.url + "/book", {}, {"Idempotency-Key": "first"}))
+        await asyncio.sleep(0.2)
+        five = asyncio.gather(*(post(client, server.url + "/book", {"quantity": 2}, {"Idempotency-Key": "same-five"})
+                                for _ in range(5)))
+        await asyncio.sleep(0.3)
+
+        # Act
+        other.rollback()
+        answers = await five
+    await first
+    client.close()
+
+    # Assert
+    assert [answer.code for answer in answers] == [200] * 5
+    assert len({answer.body for answer in answers}) == 1
+    assert server.get("/shows/main/seats")["available"] == 17
