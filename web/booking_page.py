@@ -114,6 +114,9 @@ class SalesPage:
         self.frame_request = None
         self.frame_callback = self.on_frame  # one method object: Brython wraps it for JS once
         self.after_paint_timer = None
+        self.after_paint_fallback = None
+        self.after_frame_callback = self.after_frame
+        self.catch_up_callback = self.catch_up
         self.book_busy = False  # a best-available hold is on its way: #book waits for it
         self.confirmed_now: list = []  # the bookings of the current checkout, for #confirmation
         self.tick_timer = None
@@ -905,11 +908,21 @@ class SalesPage:
 
     def after_paint(self) -> None:
         """The basket panel and storage are brought up to date after the next frame
-        is painted: the seat the buyer touched paints first (one frame: 16.7 ms)."""
+        is painted (a task queued from the frame's animation callback runs after its
+        paint): the seat the buyer touched paints first, within one frame (16.7 ms)."""
         if self.after_paint_timer is None:
-            self.after_paint_timer = window.setTimeout(self.catch_up, 0)
+            self.after_paint_timer = window.requestAnimationFrame(self.after_frame_callback)
+            # A hidden tab paints no frames: storage must not wait for one.
+            self.after_paint_fallback = window.setTimeout(self.catch_up_callback, 100)
+
+    def after_frame(self, _timestamp: float) -> None:
+        window.setTimeout(self.catch_up_callback, 0)
 
     def catch_up(self) -> None:
+        if self.after_paint_timer is None:
+            return  # (the frame or the fallback came first)
+        window.cancelAnimationFrame(self.after_paint_timer)
+        window.clearTimeout(self.after_paint_fallback)
         self.after_paint_timer = None
         self.draw_basket()
         self.save_storage()
@@ -1275,13 +1288,7 @@ class SalesPage:
 
 
 def _thousands(number: int) -> str:
-    text = str(number)
-    groups = []
-    while len(text) > 3:
-        groups.insert(0, text[-3:])
-        text = text[:-3]
-    groups.insert(0, text)
-    return ",".join(groups)
+    return format(number, ",")
 
 
 def _short_notice(text: str) -> str:

@@ -33,6 +33,16 @@ def basket_seats(page: Page) -> list[str]:
     return page.locator("[data-basket-seat]").evaluate_all("els => els.map(e => e.dataset.basketSeat)")
 
 
+def expect_basket(page: Page, seats: list[str], timeout: float = 10_000) -> None:
+    """Waits until `#basket` lists exactly these seats (in any order): the panel is
+    drawn just after the frame that paints the seats themselves."""
+    page.wait_for_function(
+        """expected => {
+            const shown = [...document.querySelectorAll('#basket [data-basket-seat]')].map(e => e.dataset.basketSeat);
+            return JSON.stringify(shown.sort()) === JSON.stringify(expected);
+        }""", arg=sorted(seats), timeout=timeout)
+
+
 def check_out(page: Page, name: str = "Ada Lovelace", email: str = "ada@example.com") -> None:
     page.click("#checkout")
     page.fill("#buyer-name", name)

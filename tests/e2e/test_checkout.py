@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import CONFIRM, HeldRequests, available, basket_seats, check_out, seat
+from tests.e2e.helpers import CONFIRM, HeldRequests, available, check_out, expect_basket, seat
 
 REFERENCE = re.compile(r"^[A-Z0-9]{2,5}(-[A-Z0-9]{2,5})+$")
 
@@ -44,7 +44,7 @@ def test_checkout_books_the_basket_and_shows_a_reference_to_read_out(open_page, 
     for seat_id in (first, second):
         expect(seat(page, seat_id)).to_have_attribute("data-state", "mine")
         assert server.seat_states()[seat_id] == "booked"
-    assert basket_seats(page) == []
+    expect_basket(page, [])
     expect(page.locator("#hold-timer")).to_be_hidden()
     booking = page.locator("#my-bookings [data-booking]")
     expect(booking).to_have_count(1)
@@ -72,7 +72,7 @@ def test_a_confirm_shows_pending_at_once_and_a_500_gives_the_basket_back(open_pa
     route.fulfill(status=500, content_type="application/json", body='{"error": "internal_error", "message": "x"}')
     expect(seat(page, chosen)).to_have_attribute("data-state", "selected")
     expect(page.locator("#message")).to_have_text("Server error: your booking was undone. Please try again.")
-    assert basket_seats(page) == [chosen]
+    expect_basket(page, [chosen])
     assert server.seat_states()[chosen] == "held"
 
 

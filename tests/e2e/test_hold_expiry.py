@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import basket_seats, seat
+from tests.e2e.helpers import expect_basket, seat
 
 VENUE = (20, 10)
 SERVER_ARGS = ("--hold-seconds", "3")
@@ -29,7 +29,7 @@ def test_at_expiry_the_basket_empties_and_another_browser_sees_the_seat_free(ope
 
     expect(buyer.locator("#message")).to_have_text(
         f"Your hold expired: {chosen} was let go. Pick your seats again.", timeout=10_000)
-    assert basket_seats(buyer) == []
+    expect_basket(buyer, [])
     expect(buyer.locator("#hold-timer")).to_be_hidden()
     expect(seat(other, chosen)).to_have_attribute("data-state", "free")
     expect(seat(buyer, chosen)).to_have_attribute("data-state", "free")

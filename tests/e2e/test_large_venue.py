@@ -97,6 +97,7 @@ def test_a_large_show_opens_as_an_overview_and_brings_my_seats_into_view(open_pa
 
     selected = page.locator('[data-seat][data-state="selected"]')
     expect(selected).to_have_count(3)
+    expect(page.locator("[data-basket-seat]")).to_have_count(3)
     chosen = sorted(basket_seats(page))
     expect(page.locator("#section")).not_to_have_value("")  # zoomed into the seats' section
     expect(page.locator("#announce")).to_contain_text(" and ".join([", ".join(chosen[:-1]), chosen[-1]]))

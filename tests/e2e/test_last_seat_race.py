@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import HeldRequests, available, basket_seats, seat, shown_states
+from tests.e2e.helpers import HeldRequests, available, expect_basket, seat, shown_states
 
 VENUE = (6, 3)  # A1-A3, B1-B3 when the tests start their own server
 CHUNK = 10  # seats per API booking: the contract's default --max-per-booking
@@ -55,10 +55,10 @@ def test_five_pages_hold_the_last_seat_at_once_and_exactly_one_gets_it(open_page
         if state == "held":
             expect(page.locator("#message")).to_have_text(f"{last_seat} was just taken by someone else.")
             expect(page.locator("#message")).to_be_in_viewport()  # the notice is on screen, not above it
-            assert basket_seats(page) == []
+            expect_basket(page, [])
         else:
             expect(page.locator("#message")).to_have_text("")
-            assert basket_seats(page) == [last_seat]
+            expect_basket(page, [last_seat])
     assert server.available() == 0
     assert server.seat_states()[last_seat] == "held"
     truth = server.seat_states()

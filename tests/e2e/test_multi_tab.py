@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import READY, basket_seats, check_out, seat
+from tests.e2e.helpers import READY, check_out, expect_basket, seat
 
 VENUE = (100, 10)
 
@@ -70,8 +70,8 @@ def test_a_seat_held_in_one_tab_is_in_the_other_tabs_basket(open_page, server):
     expect(seat(tab1, second)).to_have_attribute("data-state", "selected")
 
     for tab in (tab1, tab2):
-        assert sorted(basket_seats(tab)) == sorted([first, second])
+        expect_basket(tab, [first, second])
         expect(tab.locator("#hold-timer")).to_be_visible()
     seat(tab2, first).click()  # out again, from the other tab
     expect(seat(tab1, first)).to_have_attribute("data-state", "free")
-    assert basket_seats(tab1) == [second]
+    expect_basket(tab1, [second])
