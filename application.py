@@ -15,16 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tornado.web
+from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
 from app.access_log import FLUSH_SECONDS, AccessLog
 from app.box_office import BoxOffice
 from app.committer import GroupCommitter
-from app.config import Config
+from app.config import Config, metrics_endpoint
 from app.event_hub import EventHub
 from app.event_stream import EventStream
 from app.http_server import ConnectionLimits, LimitedHTTPServer
 from app.known_databases import KnownDatabases, default_registry
+from app.metrics import Metrics
 from app.postgres_store import PostgresStore
 from app.rate_limit import RateLimiter
 from app.sqlite_store import SqliteStore
@@ -37,6 +39,8 @@ from handlers.base import MAX_DISCARDED_BYTES, NotFoundHandler, refusal_response
 from handlers.book import BookHandler, BookingHandler
 from handlers.events import EventStreamHandler
 from handlers.holds import ConfirmHandler, HoldHandler, HoldSeatHandler, HoldSeatsHandler, HoldsHandler
+from handlers.metrics import MetricsHandler
+from handlers.openapi import OpenApiHandler, load_openapi
 from handlers.page import AssetHandler, load_assets
 from handlers.shows import MAX_SHOW_BYTES, HealthHandler, SeatsHandler, ShowHandler, ShowsHandler
 
@@ -126,13 +130,17 @@ class SeatServer:
         self.config = config
         self.store = open_store(config, known or KnownDatabases(default_registry()))
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self.metrics = None if config.metrics_address == "off" else Metrics()
 
         def committer(on_committed: Callable[[Change], None]) -> GroupCommitter:
-            return GroupCommitter(self.store.commit, self._writer, on_committed, self._on_storage_failure)
+            return GroupCommitter(self.store.commit, self._writer, on_committed, self._on_storage_failure,
+                                  self.metrics)
 
         policy = Policy(hold_seconds=config.hold_seconds, max_seats=config.max_per_booking)
         self.box_office = BoxOffice(self.store, committer, policy, config.max_holds_per_client,
-                                    config.late_confirm_seconds, replay_limit, clock)
+                                    config.late_confirm_seconds, replay_limit, clock, self.metrics)
+        if self.metrics is not None:
+            self._gauges(self.metrics)
         self.rate_limiter = RateLimiter(config.rate_limit, time.monotonic)
         self.access_log = AccessLog(config.log_format)
         self.connections = ConnectionLimits(connection_cap(config.max_connections),
@@ -140,6 +148,27 @@ class SeatServer:
         self.application = make_app(self)
         self._timers: list[PeriodicCallback] = []
         self._http_server: LimitedHTTPServer | None = None
+        self._metrics_server: HTTPServer | None = None
+
+    def _gauges(self, metrics: Metrics) -> None:
+        shows = self.box_office.shows
+        metrics.gauge("seats_open_streams", "Open event streams, by show.", ("show",),
+                      lambda: {(show_id,): sales.hub.subscriber_count for show_id, sales in shows.items()})
+        metrics.gauge("seats_open_holds", "Holds open now (not yet confirmed, released or expired), by show.",
+                      ("show",), lambda: {(show_id,): len(sales.inventory.holds) for show_id, sales in shows.items()})
+        metrics.gauge("seats_show_version", "Each show's last committed version.", ("show",),
+                      lambda: {(show_id,): sales.hub.board.version for show_id, sales in shows.items()})
+        metrics.gauge("seats_available_seats", "Free seats, by show.", ("show",),
+                      lambda: {(show_id,): sales.hub.board.available for show_id, sales in shows.items()})
+
+    def request_finished(self, handler: tornado.web.RequestHandler) -> None:
+        """Tornado's `log_function`: the access log line, and the request counted."""
+        self.access_log(handler)
+        if self.metrics is not None:
+            status = handler.get_status()
+            outcome = getattr(handler, "outcome", None) or ("ok" if status < 400 else str(status))
+            self.metrics.request(handler.request.path, handler.request.method or "", status,
+                                 getattr(handler, "decision", None), outcome)
 
     def stream_closed(self, hub: EventHub, counted: bool, stream: EventStream) -> None:
         """A stream is logged when it ends, with how long it stayed open, and its
@@ -148,8 +177,14 @@ class SeatServer:
         if counted:
             self.connections.release(stream.remote)
         self.access_log.record(200, "GET", stream.path, (time.monotonic() - stream.opened) * 1000, stream.remote)
+        if self.metrics is not None:
+            self.metrics.request(stream.path, "GET", 200, None, None)
+            if stream.cut_off:
+                self.metrics.streams_dropped.value += 1
 
     def _on_storage_failure(self, error: BaseException) -> None:
+        if self.metrics is not None:
+            self.metrics.storage_failures.value += 1
         log.error("storage failure: %s; refusing changes, reopening the database", error)
         self.box_office.storage_failed(error)
 
@@ -163,6 +198,11 @@ class SeatServer:
         # backlog of 128, and a dropped SYN costs the client a 1 s retransmit.
         self._http_server.listen_limited(self.config.port, self.config.host, backlog=LISTEN_BACKLOG,
                                          reuse_port=self.config.reuse_port)
+        endpoint = metrics_endpoint(self.config.metrics_address)
+        if self.metrics is not None and endpoint is not None:
+            self._metrics_server = HTTPServer(tornado.web.Application([(r"/metrics", MetricsHandler,
+                                                                        {"metrics": self.metrics})]))
+            self._metrics_server.listen(endpoint[1], endpoint[0])
         self.start_heartbeat()
         for callback, seconds in ((self.access_log.flush, FLUSH_SECONDS), (self.box_office.sweep, SWEEP_SECONDS),
                                   (self.box_office.forget_old_expired_holds, FORGET_SECONDS)):
@@ -192,6 +232,8 @@ class SeatServer:
         self.box_office.closing = True
         if self._http_server is not None:
             self._http_server.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.stop()
         for sales in self.box_office.shows.values():
             sales.hub.end_all()
         try:
@@ -221,7 +263,11 @@ def make_app(server: SeatServer) -> tornado.web.Application:
     config, box_office = server.config, server.box_office
     commands = {"box_office": box_office, "rate_limiter": server.rate_limiter}
     events = {"box_office": box_office, "max_streams": config.max_streams, "max_backlog": config.max_backlog,
-              "on_stream_closed": server.stream_closed}
+              "on_stream_closed": server.stream_closed,
+              "events_sent": server.metrics.events_sent if server.metrics is not None else None}
+    # /metrics on the main port, unless it has a listener of its own or is off.
+    metrics = ([(r"/metrics", MetricsHandler, {"metrics": server.metrics})]
+               if server.metrics is not None and not config.metrics_address else [])
     reads = {"box_office": box_office}
     assets = {"assets": load_assets()}
     return tornado.web.Application(
@@ -234,6 +280,7 @@ def make_app(server: SeatServer) -> tornado.web.Application:
             (r"/bookings/([^/]+)", BookingHandler, commands),
             (r"/events", EventStreamHandler, {**events, "compact": False}),
             (r"/healthz", HealthHandler, reads),
+            (r"/openapi\.json", OpenApiHandler, {"document": load_openapi()}),
             # Part 2: shows, holds and checkout.
             (r"/shows", ShowsHandler, commands),
             (rf"/shows/{SHOW}", ShowHandler, reads),
@@ -245,9 +292,10 @@ def make_app(server: SeatServer) -> tornado.web.Application:
             (r"/holds/([^/]+)/seats", HoldSeatsHandler, commands),
             (r"/holds/([^/]+)/seats/([^/]+)", HoldSeatHandler, commands),
             (r"/holds/([^/]+)/confirm", ConfirmHandler, commands),
+            *metrics,
         ],
         default_handler_class=NotFoundHandler,
-        log_function=server.access_log,
+        log_function=server.request_finished,
         allowed_origins=config.allowed_origin_set,
         allowed_hosts=config.allowed_host_set,
         loopback_only=config.loopback_only,

@@ -44,7 +44,7 @@ def run(argv: list[str]) -> int:
     config = parse_config(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if config.workers > 1:
-        return supervise(argv, config.workers)
+        return supervise(argv, config.workers, config.metrics_address)
     return asyncio.run(main(argv, config))
 
 

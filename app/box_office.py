@@ -20,6 +20,7 @@ from app.committer import GroupCommitter
 from app.contract_json import Reply
 from app.event_hub import EventHub
 from app.keyed_replies import KeyedReplies
+from app.metrics import Metrics
 from app.seat_board import SeatBoard
 from app.shared_sales import ChangeFollower, SharedDesk
 from app.show_sales import SalesRules, ShowSales, ShuttingDown, StorageDown
@@ -35,7 +36,7 @@ log = logging.getLogger("seats.box_office")
 class BoxOffice:
     def __init__(self, store: Store, committer_factory: Callable[[Callable[[Change], None]], GroupCommitter],
                  policy: Policy, max_holds_per_client: int, late_confirm_seconds: float, replay_limit: int,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], metrics: Metrics | None = None) -> None:
         self.store = store
         self.policy = policy
         self.closing = False  # the one shutdown flag: no new decisions, no new streams
@@ -46,7 +47,7 @@ class BoxOffice:
         self.committer = committer_factory(self.broadcast)
         self.replies = KeyedReplies(store)
         self._rules = SalesRules(policy.max_seats, max_holds_per_client, clock, self.open_holds_of,
-                                 self.refusing)
+                                 self.refusing, metrics)
         self._creating = Lock()
         # Several processes on one database (PostgreSQL): each show decides through
         # a SharedDesk, and a follower keeps every show current with the others.

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
+from app.metrics import Metrics
 from app.store import Record
 from booking.inventory import Change
 
@@ -32,11 +34,13 @@ class GroupCommitter:
         executor: Executor,
         on_committed: Callable[[Change], None],
         on_failure: Callable[[BaseException], None],
+        metrics: Metrics | None = None,
     ) -> None:
         self._commit = commit
         self._executor = executor
         self._on_committed = on_committed
         self._on_failure = on_failure
+        self._metrics = metrics
         self._records: list[Record] = []
         self._next: asyncio.Future[None] | None = None  # the batch being filled
         self._in_flight: asyncio.Future[None] | None = None  # the batch being written
@@ -89,7 +93,11 @@ class GroupCommitter:
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
             try:
+                started = time.perf_counter()
                 await loop.run_in_executor(self._executor, self._commit, batch)
+                if self._metrics is not None:
+                    self._metrics.commit_seconds.observe(time.perf_counter() - started)
+                    self._metrics.commit_batch_records.observe(len(batch))
             except Exception as error:
                 log.exception("commit of %d writes failed", len(batch))
                 self._fail_everything(error)

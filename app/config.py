@@ -40,6 +40,7 @@ class Config:
     reuse_port: bool = False
     behind_proxy: bool = False
     lock_timeout: float = 3.0
+    metrics_address: str = ""
     log_format: str = "text"
 
     @property
@@ -87,6 +88,8 @@ HELP = {
     "behind_proxy": "take each client's address from X-Real-IP / X-Forwarded-For (for holds per client, rate "
                     "limits and logs); only behind a proxy that sets them, since clients could forge them",
     "lock_timeout": "PostgreSQL: seconds a decision waits for a show another process is deciding for, before a 503",
+    "metrics_address": "where GET /metrics answers: empty for the main port, HOST:PORT for a listener of its own "
+                       "(with --workers, worker i takes PORT+i), 'off' to count nothing",
     "log_format": "access log lines as 'text' or 'json'",
 }
 
@@ -129,9 +132,19 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
             parser.error(f"--{name.replace('_', '-')} must be positive")
     if args.workers > 1 and not args.db.startswith(("postgresql://", "postgres://")):
         parser.error("--workers needs --db postgresql://...: SQLite is for one process")
+    if args.metrics_address not in ("", "off") and metrics_endpoint(args.metrics_address) is None:
+        parser.error(f"--metrics-address {args.metrics_address!r} must be HOST:PORT, empty or 'off'")
     if args.seats > MAX_SEATS:
         parser.error(f"--seats must be at most {MAX_SEATS} (a show's limit)")
     for name in ("rate_limit", "shutdown_timeout", "late_confirm_seconds"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must not be negative")
     return Config(**vars(args))
+
+
+def metrics_endpoint(address: str) -> tuple[str, int] | None:
+    """(host, port) of `--metrics-address HOST:PORT`, or None if it is not one."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)

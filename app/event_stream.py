@@ -29,6 +29,7 @@ from app import stream_gzip
 
 if TYPE_CHECKING:
     from app.event_log import EventLog
+    from app.metrics import Counter
 
 LAST_CHUNK = b"0\r\n\r\n"
 
@@ -68,11 +69,11 @@ class EventStream:
     event-stream client never does)."""
 
     __slots__ = ("_backlog", "_chunked", "_closed", "_crc", "_cursor", "_ending", "_fd", "_gzip", "_limit", "_log",
-                 "_loop", "_on_close", "_pending", "_size", "_sock", "opened", "path", "remote")
+                 "_loop", "_on_close", "_pending", "_sent", "_size", "_sock", "cut_off", "opened", "path", "remote")
 
     def __init__(self, sock: socket.socket, chunked: bool, max_backlog: int,
                  on_close: Callable[[EventStream], None], remote: str, path: str = "/events",
-                 gzip: bool = False) -> None:
+                 gzip: bool = False, sent: Counter | None = None) -> None:
         self._sock = sock
         self._fd = sock.fileno()
         self._loop = asyncio.get_running_loop()
@@ -91,6 +92,8 @@ class EventStream:
         self._size = 0
         self._log: EventLog | None = None
         self._cursor = 0  # the last version sent (or queued) from the log
+        self._sent = sent  # counts the log's events sent, every stream's together
+        self.cut_off = False  # closed for falling behind, not by the reader
         sock.setblocking(False)
         self._loop.add_reader(self._fd, self._on_readable)
 
@@ -128,12 +131,12 @@ class EventStream:
             return not self._closed
         try:
             if self.backlog > self._limit:
-                self.close()
+                self._cut_off()
                 return False
             if not self._pending:
                 self._pump()
         except FellBehind:
-            self.close()
+            self._cut_off()
             return False
         return not self._closed
 
@@ -165,7 +168,8 @@ class EventStream:
             if piece is None:
                 return
             self._cursor += 1
-            self.send(piece)
+            if self.send(piece) and self._sent is not None:
+                self._sent.value += 1
 
     def end(self) -> None:
         """Ends the stream cleanly: the gzip trailer if any, the last chunk, then
@@ -196,6 +200,10 @@ class EventStream:
         # Later, not now: the hub may be iterating over its streams.
         self._loop.call_soon(self._on_close, self)
 
+    def _cut_off(self) -> None:
+        self.cut_off = True
+        self.close()
+
     def _write(self, data: bytes, limited: bool = True) -> bool:
         if self._pending:
             return self._queue(data, limited)
@@ -215,7 +223,7 @@ class EventStream:
     def _queue(self, data: bytes | memoryview, limited: bool) -> bool:
         self._backlog += len(data)
         if limited and self._backlog > self._limit:
-            self.close()
+            self._cut_off()
             return False
         self._pending.append(data)
         return True
@@ -245,7 +253,7 @@ class EventStream:
             try:
                 self._pump()
             except FellBehind:
-                self.close()
+                self._cut_off()
 
     def _on_readable(self) -> None:
         """An event-stream client sends nothing after its request: end of file is

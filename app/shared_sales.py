@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -55,6 +56,7 @@ class Pending:
     key: str | None = None
     scope: str = ""
     owner: str = ""
+    arrived: float = field(default_factory=time.perf_counter)
     answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -144,6 +146,8 @@ class SharedDesk:
         answers: list[tuple[Pending, object]] = []
         records: list[Record] = []
         keys = list({(p.scope, p.key) for p in batch if p.key is not None and p.decide is not None})
+        metrics = self._rules.metrics
+        started = time.perf_counter()
         try:
             if self._stale:
                 self._reset()
@@ -152,7 +156,8 @@ class SharedDesk:
                     sales.inventory.apply(result)
                     sales.hub.publish(result.change)
                 now = self._rules.clock()
-                records.extend(sales.inventory.expire_due(now))
+                expired = sales.inventory.expire_due(now)
+                records.extend(expired)
                 decided: dict[tuple[str, str], StoredReply] = dict(transaction.replies)
                 for pending in batch:
                     answers.append((pending, await self._one(decided, pending, now, records)))
@@ -168,9 +173,17 @@ class SharedDesk:
             else:  # rolled back: nothing was changed
                 failure = DatabaseUnavailable(str(error))
             log.warning("show %s: %s", sales.show.id, error)
+            if metrics is not None and not isinstance(error, LockTimeout):
+                metrics.storage_failures.value += 1
             for pending in batch:
                 _fail(pending, failure)
             return
+        if metrics is not None:
+            # On PostgreSQL "the commit" is the whole transaction, its row lock included.
+            metrics.commit_seconds.observe(time.perf_counter() - started)
+            metrics.commit_batch_records.observe(len(records))
+            if expired:
+                metrics.expiries.inc((sales.show.id,), len(expired))
         for record in records:
             change = getattr(record, "change", None)
             if change is not None:
@@ -209,6 +222,9 @@ class SharedDesk:
             reply, new_records = pending.decide(now)
         except (BookingError, TooManyHolds) as error:
             return error
+        finally:
+            if self._rules.metrics is not None:
+                self._rules.metrics.decision_seconds.observe(time.perf_counter() - pending.arrived)
         stored = None
         if pending.key is not None:
             stored = StoredReply(pending.scope, pending.key, pending.body_print, reply.status, reply.body,

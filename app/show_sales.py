@@ -10,6 +10,7 @@ Subscribers hear about a change only after that commit (`BoxOffice.broadcast`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from app.contract_json import Reply
 from app.event_hub import EventHub
 from app.identifiers import new_id_and_token, new_reference
 from app.keyed_replies import KeyedReplies
+from app.metrics import Metrics
 from app.store import Record, StoredReply
 from booking.errors import BookingError
 from booking.idempotency import fingerprint
@@ -64,6 +66,7 @@ class SalesRules:
     clock: Callable[[], float]
     open_holds_of: Callable[[str, float], list[float]]  # all shows' open holds of a client
     refusing: Callable[[], Exception | None]  # why no decision can be taken now, if so
+    metrics: Metrics | None = None  # None: --metrics-address off, nothing counted
 
 
 class ShowSales:
@@ -190,6 +193,7 @@ class ShowSales:
         if self.desk is not None:
             return await self.desk.decide(decide, body_print, key, scope, owner)
         refusal: Exception | None = None
+        arrived = time.perf_counter()
         async with self.lock:
             refused = self._rules.refusing()
             if refused is not None:
@@ -212,6 +216,8 @@ class ShowSales:
                     durable = self._committer.submit(records)
                     if stored is not None:
                         self._replies.remember(stored, reply, durable)
+                if self._rules.metrics is not None:
+                    self._rules.metrics.decision_seconds.observe(time.perf_counter() - arrived)
         if earlier is not None:
             return await earlier.again(body_print, owner)
         await durable
@@ -222,6 +228,8 @@ class ShowSales:
     def _expire(self, now: float) -> None:
         expired = self.inventory.expire_due(now)
         if expired:
+            if self._rules.metrics is not None:
+                self._rules.metrics.expiries.inc((self.show.id,), len(expired))
             # Not awaited: each expiry is a change of its own, committed and
             # announced like any other; a failure resets the whole store.
             self._committer.submit(expired)

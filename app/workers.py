@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.config import metrics_endpoint
+
 log = logging.getLogger("seats.workers")
 
 SERVER = Path(__file__).resolve().parents[1] / "server.py"
@@ -28,8 +30,10 @@ RESTART_PAUSE = 1.0
 STARTUP_SECONDS = 5.0
 
 
-def worker_arguments(argv: Sequence[str]) -> list[str]:
-    """The server's arguments for one worker: the same, one worker, a shared port."""
+def worker_arguments(argv: Sequence[str], index: int = 0, metrics_address: str = "") -> list[str]:
+    """The server's arguments for worker `index`: the same, one worker, a shared
+    port; with `--metrics-address HOST:PORT`, its own metrics port, PORT+index
+    (each process counts its own, and a scrape must know which it reached)."""
     kept, skip = [], False
     for argument in argv:
         if skip:
@@ -41,13 +45,18 @@ def worker_arguments(argv: Sequence[str]) -> list[str]:
         if argument.startswith("--workers="):
             continue
         kept.append(argument)
-    return [*kept, "--workers", "1", "--reuse-port"]
+    own_metrics = []
+    endpoint = metrics_endpoint(metrics_address)
+    if endpoint is not None:
+        host = f"[{endpoint[0]}]" if ":" in endpoint[0] else endpoint[0]
+        own_metrics = ["--metrics-address", f"{host}:{endpoint[1] + index}"]
+    return [*kept, *own_metrics, "--workers", "1", "--reuse-port"]
 
 
-def supervise(argv: Sequence[str], count: int) -> int:
+def supervise(argv: Sequence[str], count: int, metrics_address: str = "") -> int:
     """Run `count` workers until SIGTERM/SIGINT; the exit status is the worst of theirs."""
-    command = [sys.executable, str(SERVER), *worker_arguments(argv)]
-    workers = [subprocess.Popen(command) for _ in range(count)]
+    commands = [[sys.executable, str(SERVER), *worker_arguments(argv, n, metrics_address)] for n in range(count)]
+    workers = [subprocess.Popen(command) for command in commands]
     started = [time.monotonic()] * count
     stopping = False
     failed = 0
@@ -77,7 +86,7 @@ def supervise(argv: Sequence[str], count: int) -> int:
                       RESTART_PAUSE)
             time.sleep(RESTART_PAUSE)
             if not stopping:
-                workers[n] = subprocess.Popen(command)
+                workers[n] = subprocess.Popen(commands[n])
                 started[n] = time.monotonic()
                 log.info("worker %d started in place of %d", workers[n].pid, worker.pid)
         time.sleep(0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import time
 from http import HTTPStatus
 from typing import Any
@@ -184,6 +185,11 @@ class BaseHandler(tornado.web.RequestHandler):
     limit (`max_body_bytes`; bodies are streamed, so nothing past it is kept)."""
 
     max_body_bytes = MAX_READ_ONLY_BODY_BYTES
+    # (method, decision): the decision a request with that method asks for, named
+    # for /metrics (`seats_decisions_total`).
+    decides: tuple[str, str] | None = None
+    # What came of it: "ok", or the error code answered; set when the body is written.
+    outcome: str | None = None
 
     def clear(self) -> None:
         """Tornado's `RequestHandler.clear` (tornado 6.6, web.py), with the default
@@ -255,7 +261,17 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(body)
 
     def write_reply(self, reply: Reply) -> None:
+        if reply.status >= 400:
+            # A rejection decided under the show's lock (409), or its stored repeat.
+            self.outcome = json.loads(reply.body).get("error", "error")
         self.write_json(reply.body, reply.status)
+
+    @property
+    def decision(self) -> str | None:
+        """The decision this request asked for, if any (for /metrics)."""
+        if self.decides is None or self.request.method != self.decides[0]:
+            return None
+        return self.decides[1]
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Service errors are answers, not server faults: no traceback for them."""
@@ -278,6 +294,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 message = "internal server error"
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.implemented_methods()))
+        self.outcome = code
         self.write_json(contract_json.error(code, message), status_code)
 
     @classmethod

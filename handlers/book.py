@@ -8,6 +8,7 @@ from handlers.base import JsonCommandHandler
 
 class BookHandler(JsonCommandHandler):
     rate_limited = True
+    decides = ("POST", "book")
 
     async def post(self, show_id: str = DEFAULT_SHOW) -> None:
         sales = self.box_office.sales(show_id)
@@ -16,6 +17,8 @@ class BookHandler(JsonCommandHandler):
 
 
 class BookingHandler(JsonCommandHandler):
+    decides = ("DELETE", "cancel")
+
     async def delete(self, booking_id: str) -> None:
         self.json_body()  # a body is not needed, but one that is not JSON is refused
         token = self.bearer_token("booking")

@@ -15,6 +15,7 @@ from app.box_office import BoxOffice
 from app.event_hub import EventHub
 from app.event_stream import EventStream
 from app.http_server import ADMITTED, DETACHED
+from app.metrics import Counter
 from app.stream_gzip import accepts_gzip
 from booking.show import DEFAULT_SHOW
 from handlers.base import ApiError, BaseHandler
@@ -26,8 +27,10 @@ SOCKET_SEND_BUFFER = 16 * 1024
 
 class EventStreamHandler(BaseHandler):
     def initialize(self, box_office: BoxOffice, compact: bool, max_streams: int, max_backlog: int,
-                   on_stream_closed: Callable[[EventHub, bool, EventStream], None]) -> None:
+                   on_stream_closed: Callable[[EventHub, bool, EventStream], None],
+                   events_sent: Counter | None = None) -> None:
         self.box_office = box_office
+        self.events_sent = events_sent
         self.compact = compact
         self.max_streams = max_streams
         self.max_backlog = max_backlog
@@ -63,7 +66,7 @@ class EventStreamHandler(BaseHandler):
         # (and its request and connection) alive for as long as it stays open.
         sock, counted = self._take_socket()
         stream = EventStream(sock, chunked, self.max_backlog, partial(self.on_stream_closed, hub, counted),
-                             self.request.remote_ip, self.request.path, gzip)
+                             self.request.remote_ip, self.request.path, gzip, self.events_sent)
         # No await between the opening and `add`: no event can fall in the gap.
         opening = hub.opening(last_event_id, self.compact, self.max_backlog)
         if stream.open(opening.pieces, hub.log, opening.cursor):

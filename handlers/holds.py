@@ -11,6 +11,7 @@ from handlers.base import JsonCommandHandler
 
 class HoldsHandler(JsonCommandHandler):
     rate_limited = True
+    decides = ("POST", "hold")
 
     async def post(self, show_id: str) -> None:
         sales = self.box_office.sales(show_id)
@@ -20,6 +21,8 @@ class HoldsHandler(JsonCommandHandler):
 
 class HoldHandler(JsonCommandHandler):
     """`GET /holds/{id}` reads the basket; `DELETE` releases it."""
+
+    decides = ("DELETE", "release")
 
     async def get(self, hold_id: str) -> None:
         token = self.bearer_token("hold")
@@ -52,10 +55,13 @@ class KeyedHoldCommand(JsonCommandHandler):
 
 class HoldSeatsHandler(KeyedHoldCommand):
     rate_limited = True
+    decides = ("POST", "add_seats")
     action = staticmethod(ShowSales.add_to_hold)
 
 
 class HoldSeatHandler(JsonCommandHandler):
+    decides = ("DELETE", "remove_seat")
+
     async def delete(self, hold_id: str, seat_id: str) -> None:
         self.json_body()
         token = self.bearer_token("hold")
@@ -64,4 +70,5 @@ class HoldSeatHandler(JsonCommandHandler):
 
 
 class ConfirmHandler(KeyedHoldCommand):
+    decides = ("POST", "confirm")
     action = staticmethod(ShowSales.confirm)

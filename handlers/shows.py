@@ -20,6 +20,7 @@ MAX_SHOW_BYTES = 8 * 1024 * 1024
 
 class ShowsHandler(JsonCommandHandler):
     max_body_bytes = MAX_SHOW_BYTES
+    decides = ("POST", "create_show")
 
     def head(self) -> None:
         self.get()

@@ -106,6 +106,12 @@ NAMED_REQS = {
                         "stage in view, seats of at least 24 px on a phone.",
     "page-honest-states": "A loading state until ready (never '0 seats free'), controls disabled; a banner while "
                           "the stream is down, saying when the server was last heard.",
+    # What operators and integrators expect (issue 12).
+    "openapi": "GET /openapi.json describes every route the application serves, and only those, as OpenAPI 3.1.",
+    "fuzzing": "schemathesis fuzzes a real server from that document: no 5xx, and every status, content type, "
+               "header and body as documented.",
+    "metrics": "GET /metrics in Prometheus's text format: each counter moves by exactly what happened; on an "
+               "address of its own or off.",
 }
 
 # Ids that tests may carry without being required (reported, never "untested").

@@ -630,8 +630,7 @@ async def test_every_keyed_part2_answer_is_replayed_after_a_restart(tmp_path):
         first["refused"] = (refused.code, refused.body)
         before = await shows()
         assert await asyncio.to_thread(server.terminate) == 0
-        first_log = server.process.stderr.read().decode()
-        server.process.stderr.close()
+        first_log = server.log()
         await asyncio.to_thread(server.start)
 
         again = {
@@ -645,7 +644,7 @@ async def test_every_keyed_part2_answer_is_replayed_after_a_restart(tmp_path):
         reused = await post("/shows/jazz/holds", {"seats": ["A3"]}, "r-hold")
         after = await shows()
         assert await asyncio.to_thread(server.terminate) == 0
-        second_log = server.process.stderr.read().decode()
+        second_log = server.log()
     finally:
         client.close()
         server.stop()

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from app.config import Config
 from application import SeatServer
@@ -69,15 +71,20 @@ class ServerProcess:
         self.args = ["--host", "127.0.0.1", "--port", str(self.port), *args]
         self.process: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self._stderr: IO[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> ServerProcess:
+        # Into a file, not a pipe: nobody reads a pipe while the server runs, and
+        # once its 64 KB are full of access log lines the server blocks on a write.
+        self._close_log()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process; closed by stop)
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "server.py"), *self.args], cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.DEVNULL, stderr=self._stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.process.stderr.read().decode()
+            assert self.process.poll() is None, self.log()
             try:
                 self.get("/healthz")
                 return self
@@ -107,9 +114,20 @@ class ServerProcess:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
 
+    def log(self) -> str:
+        """What the process (this start of it) has written to standard error."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
