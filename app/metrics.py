@@ -4,8 +4,9 @@ Written here rather than with `prometheus_client`: the product's only run-time
 dependencies are Tornado, Brython and the PostgreSQL driver, and what it needs
 is small: counters and histograms touched on the event loop's one thread (so no
 locks, which `prometheus_client` takes on every increment), gauges read when
-scraped. Counting costs an attribute add or a dict lookup; `bench/run` measures
-the booking throughput with metrics on and off.
+scraped. A booking's counting costs 1.2 µs here against 4.5 µs with
+`prometheus_client` 0.23.1 (docs/operations.md, "Metrics"); `bench/run`
+measures the booking throughput with metrics on and off.
 """
 
 from __future__ import annotations

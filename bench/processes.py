@@ -64,9 +64,9 @@ def running(command: list[str], port: int, log: Path, cpu: str | None = SERVER_C
                 process.wait()
 
 
-def project_server(port: int, db: Path | str, seats: int, row_size: int) -> list[str]:
+def project_server(port: int, db: Path | str, seats: int, row_size: int, *flags: str) -> list[str]:
     return [sys.executable, str(ROOT / "server.py"), "--host", "127.0.0.1", "--port", str(port),
-            "--db", str(db), "--seats", str(seats), "--row-size", str(row_size), "--max-streams", "20000"]
+            "--db", str(db), "--seats", str(seats), "--row-size", str(row_size), "--max-streams", "20000", *flags]
 
 
 def go_reference(build: Path, port: int, seats: int) -> list[str]:

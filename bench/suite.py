@@ -19,6 +19,8 @@ from bench.processes import ROOT, client, running
 from bench.report import Row, write_report
 
 ROUNDS = 3
+# A 5 % difference is within one round's noise: more rounds for that row.
+METRICS_ROUNDS = 5
 
 
 def throughput_once(context: Context, command: list[str], port: int, name: str) -> float:
@@ -41,6 +43,25 @@ def throughput(context: Context) -> Row:
         ratio=statistics.median(ours) / statistics.median(ceiling), target=">= 0.85 x ceiling",
         met=statistics.median(ours) / statistics.median(ceiling) >= 0.85, unit="req/s",
         detail=f"project runs {fmt(ours)}; ceiling runs {fmt(ceiling)}",
+    )
+
+
+def metrics_cost(context: Context) -> Row:
+    """The throughput row with metrics counted (the default) against
+    `--metrics-address off`, in alternating rounds so drift hits both alike."""
+    counted, off = [], []
+    for round_ in range(METRICS_ROUNDS):
+        for flags, runs in (((), counted), (("--metrics-address", "off"), off)):
+            db = context.scratch / f"metrics-{round_}-{len(flags)}.db"
+            runs.append(on_fresh_server(
+                context, lambda port, db=db, flags=flags: processes.project_server(port, db, 100_000, 100, *flags),
+                "metrics", throughput_once))
+    ratio = statistics.median(counted) / statistics.median(off)
+    return Row(
+        "booking throughput, metrics on", "POST /book req/s as the throughput row, /metrics counting vs off",
+        statistics.median(counted), statistics.median(off), "the same, --metrics-address off",
+        ratio=ratio, target=">= 0.95 x off", met=ratio >= 0.95, unit="req/s",
+        detail=f"metrics on {fmt(counted)}; off {fmt(off)} ({METRICS_ROUNDS} alternating rounds each)",
     )
 
 
@@ -254,7 +275,8 @@ def fd_limit(context: Context) -> Row:
 
 
 ROWS: dict[str, Callable[[Context], Row | list[Row]]] = {
-    "throughput": throughput, "burst": burst, "fanout": fanout, "memory": memory, "best-available": best_available,
+    "throughput": throughput, "metrics": metrics_cost, "burst": burst, "fanout": fanout, "memory": memory,
+    "best-available": best_available,
     "snapshot": snapshot, "stalled": stalled_streams, "fd-limit": fd_limit, "page": page,
     "several": several.rows,
 }
