@@ -52,7 +52,7 @@ def metrics_cost(context: Context) -> Row:
     counted, off = [], []
     for round_ in range(METRICS_ROUNDS):
         for flags, runs in (((), counted), (("--metrics-address", "off"), off)):
-            db = context.scratch / f"metrics-{round_}-{len(flags)}.db"
+            db = context.scratch / f"metrics-{'off' if flags else 'on'}-{round_}.db"
             runs.append(on_fresh_server(
                 context, lambda port, db=db, flags=flags: processes.project_server(port, db, 100_000, 100, *flags),
                 "metrics", throughput_once))
