@@ -55,9 +55,6 @@ class Counters:
     def inc(self, labels: tuple[str, ...], amount: float = 1) -> None:
         self.values[labels] = self.values.get(labels, 0) + amount
 
-    def get(self, labels: tuple[str, ...]) -> float:
-        return self.values.get(labels, 0)
-
     def render(self) -> Iterable[str]:
         yield f"# HELP {self.name} {self.help}"
         yield f"# TYPE {self.name} counter"
