@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -437,3 +438,57 @@ async def test_one_key_sent_five_times_at_once_to_one_process_books_once_and_ans
     assert [answer.code for answer in answers] == [200] * 5
     assert len({answer.body for answer in answers}) == 1
     assert server.get("/shows/main/seats")["available"] == 17
+
+
+def scrape(port: int) -> dict[str, float]:
+    """`GET /metrics` of one worker: {sample line's name and labels: value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return {name: float(value) for name, _, value in (line.rpartition(" ") for line in lines if line[:1] != "#")}
+
+
+@pytest.mark.req("metrics")
+@pytest.mark.req("several-processes")
+def test_each_worker_counts_its_own_decisions_on_its_own_metrics_port(postgres_url):
+    # Arrange: two workers; worker i serves /metrics on PORT+i
+    metrics_port = free_port()
+    while not all(free_port_is(metrics_port + n) for n in range(2)):
+        metrics_port = free_port()
+    supervisor = ServerProcess("--db", postgres_url, "--workers", "2", "--seats", "20", "--row-size", "10",
+                               "--metrics-address", f"127.0.0.1:{metrics_port}")
+    supervisor.start()
+    try:
+        until(lambda: not any(free_port_is(metrics_port + n) for n in range(2)))
+
+        # Act: a new connection per booking, spread by the kernel over both workers
+        statuses = Counter(book_one(supervisor.url) for _ in range(30))
+        # Each worker follows the other's changes (NOTIFY): wait until both have all.
+        until(lambda: all(scrape(metrics_port + n)['seats_available_seats{show="main"}'] == 0 for n in range(2)))
+        scrapes = [scrape(metrics_port + n) for n in range(2)]
+        on_main_port = supervisor.get_status("/metrics")
+    finally:
+        supervisor.terminate()
+        supervisor.stop()
+
+    # Assert: together the workers counted exactly what was answered
+    def total(name: str) -> float:
+        return sum(one.get(name, 0) for one in scrapes)
+
+    assert statuses == {200: 20, 409: 10}, statuses
+    assert total('seats_decisions_total{action="book",outcome="ok"}') == 20
+    assert total('seats_decisions_total{action="book",outcome="sold_out"}') == 10
+    assert total('seats_http_requests_total{route="/book",method="POST",status="200"}') == 20
+    # Each transaction on PostgreSQL is timed as one commit; 30 decisions took at most 30.
+    assert 1 <= total("seats_commit_seconds_count") <= 30
+    assert total("seats_decision_seconds_count") == 30
+    assert total("seats_storage_failures_total") == 0
+    assert on_main_port == 404
+
+
+def free_port_is(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
