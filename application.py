@@ -15,13 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 
 from app.access_log import FLUSH_SECONDS, AccessLog
 from app.box_office import BoxOffice
 from app.committer import GroupCommitter
-from app.config import Config, metrics_endpoint
+from app.config import LOOPBACK_HOSTS, Config, metrics_endpoint
 from app.event_hub import EventHub
 from app.event_stream import EventStream
 from app.http_server import ConnectionLimits, LimitedHTTPServer
@@ -148,7 +147,7 @@ class SeatServer:
         self.application = make_app(self)
         self._timers: list[PeriodicCallback] = []
         self._http_server: LimitedHTTPServer | None = None
-        self._metrics_server: HTTPServer | None = None
+        self._metrics_server: LimitedHTTPServer | None = None
 
     def _gauges(self, metrics: Metrics) -> None:
         shows = self.box_office.shows
@@ -160,6 +159,11 @@ class SeatServer:
                       lambda: {(show_id,): sales.hub.board.version for show_id, sales in shows.items()})
         metrics.gauge("seats_available_seats", "Free seats, by show.", ("show",),
                       lambda: {(show_id,): sales.hub.board.available for show_id, sales in shows.items()})
+        # Answered before any handler runs, so not in seats_http_requests_total.
+        metrics.gauge("seats_connections_refused_total", "Connections answered 503 too_many_connections and closed "
+                      "(past --max-connections or --max-connections-per-address).", (),
+                      lambda: {(): sum(server.refused for server in (self._http_server, self._metrics_server)
+                                       if server is not None)}, kind="counter")
 
     def request_finished(self, handler: tornado.web.RequestHandler) -> None:
         """Tornado's `log_function`: the access log line, and the request counted."""
@@ -200,9 +204,14 @@ class SeatServer:
                                          reuse_port=self.config.reuse_port)
         endpoint = metrics_endpoint(self.config.metrics_address)
         if self.metrics is not None and endpoint is not None:
-            self._metrics_server = HTTPServer(tornado.web.Application([(r"/metrics", MetricsHandler,
-                                                                        {"metrics": self.metrics})]))
-            self._metrics_server.listen(endpoint[1], endpoint[0])
+            # The main port's defences too (Host check, JSON errors, its access
+            # log), and its connection limits, shared: a flood of connections to
+            # the metrics port cannot take the descriptors the API needs.
+            self._metrics_server = LimitedHTTPServer(
+                make_metrics_app(self, endpoint[0]), limits=self.connections, refusal=CONNECTION_REFUSAL,
+                idle_connection_timeout=self.config.idle_timeout, body_timeout=self.config.body_timeout,
+                max_body_size=MAX_DISCARDED_BYTES)
+            self._metrics_server.listen_limited(endpoint[1], endpoint[0], backlog=LISTEN_BACKLOG)
         self.start_heartbeat()
         for callback, seconds in ((self.access_log.flush, FLUSH_SECONDS), (self.box_office.sweep, SWEEP_SECONDS),
                                   (self.box_office.forget_old_expired_holds, FORGET_SECONDS)):
@@ -256,6 +265,20 @@ class SeatServer:
         self.access_log.flush()
         self._writer.shutdown(wait=True)
         self.store.close()
+
+
+def make_metrics_app(server: SeatServer, host: str) -> tornado.web.Application:
+    """`/metrics` alone, for `--metrics-address HOST:PORT`."""
+    config = server.config
+    return tornado.web.Application(
+        [(r"/metrics", MetricsHandler, {"metrics": server.metrics})],
+        default_handler_class=NotFoundHandler,
+        log_function=server.request_finished,
+        allowed_origins=config.allowed_origin_set,
+        allowed_hosts=config.allowed_host_set,
+        loopback_only=host in LOOPBACK_HOSTS,
+        admin_token=config.admin_token,
+    )
 
 
 def make_app(server: SeatServer) -> tornado.web.Application:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from booking.layout import MAX_SEATS
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 @dataclass(frozen=True)
 class Config:
@@ -54,7 +56,7 @@ class Config:
     @property
     def loopback_only(self) -> bool:
         """Listening on a loopback address: only loopback names are expected in `Host`."""
-        return self.host in ("127.0.0.1", "localhost", "::1")
+        return self.host in LOOPBACK_HOSTS
 
 
 HELP = {
@@ -132,8 +134,21 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
             parser.error(f"--{name.replace('_', '-')} must be positive")
     if args.workers > 1 and not args.db.startswith(("postgresql://", "postgres://")):
         parser.error("--workers needs --db postgresql://...: SQLite is for one process")
-    if args.metrics_address not in ("", "off") and metrics_endpoint(args.metrics_address) is None:
-        parser.error(f"--metrics-address {args.metrics_address!r} must be HOST:PORT, empty or 'off'")
+    if args.metrics_address not in ("", "off"):
+        endpoint = metrics_endpoint(args.metrics_address)
+        if endpoint is None:
+            parser.error(f"--metrics-address {args.metrics_address!r} must be HOST:PORT ([ADDRESS]:PORT for IPv6), "
+                         "empty or 'off'")
+        ports = range(endpoint[1], endpoint[1] + args.workers)  # worker i listens on PORT+i
+        if ports[-1] > 65535:
+            parser.error(f"--metrics-address: with --workers {args.workers}, PORT+{args.workers - 1} is past 65535")
+        if args.port in ports:
+            parser.error(f"--metrics-address: port {args.port} is the main port (--port)")
+    elif args.metrics_address == "" and args.workers > 1:
+        # Through one shared port a scrape reaches a worker at random, and counters
+        # that jump between processes' totals look like resets to Prometheus.
+        parser.error("--workers: each process counts its own metrics, so give --metrics-address HOST:PORT "
+                     "(worker i listens on PORT+i) or --metrics-address off")
     if args.seats > MAX_SEATS:
         parser.error(f"--seats must be at most {MAX_SEATS} (a show's limit)")
     for name in ("rate_limit", "shutdown_timeout", "late_confirm_seconds"):
@@ -145,6 +160,14 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -
 def metrics_endpoint(address: str) -> tuple[str, int] | None:
     """(host, port) of `--metrics-address HOST:PORT`, or None if it is not one."""
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         return None
-    return host.strip("[]"), int(port)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if not host:
+            return None
+    elif not host or ":" in host or "[" in host or "]" in host:
+        return None  # an IPv6 address goes in brackets
+    if any(c.isspace() for c in host):
+        return None
+    return host, int(port)

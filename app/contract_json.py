@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from booking.inventory import Booking, Change, Hold, Rejected
 from booking.layout import Layout
@@ -23,6 +23,8 @@ class Reply:
 
     status: int
     body: str
+    # The stored answer to a repeated Idempotency-Key, not a new decision (for /metrics).
+    replayed: bool = field(default=False, compare=False)
 
 
 # One encoder for every body: json.dumps with options builds a new one per call.

@@ -10,6 +10,7 @@ written waits for the same answer. Older ones are read back from the store.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class KeyedReply:
         if fingerprint != self.fingerprint:
             raise IdempotencyConflict()
         await self.durable
-        return self.reply
+        return dataclasses.replace(self.reply, replayed=True)
 
 
 class KeyedReplies:

@@ -104,10 +104,11 @@ class Gauge:
     help: str
     labels: tuple[str, ...]
     read: Callable[[], dict[tuple[str, ...], float]]
+    kind: str = "gauge"  # or "counter": a total kept elsewhere, read when scraped
 
     def render(self) -> Iterable[str]:
         yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} gauge"
+        yield f"# TYPE {self.name} {self.kind}"
         for values, value in sorted(self.read().items()):
             yield f"{self.name}{_labels(self.labels, values)} {_number(value)}"
 
@@ -140,8 +141,8 @@ class Metrics:
     gauges: list[Gauge] = field(default_factory=list)
 
     def gauge(self, name: str, help_text: str, labels: tuple[str, ...],
-              read: Callable[[], dict[tuple[str, ...], float]]) -> None:
-        self.gauges.append(Gauge(name, help_text, labels, read))
+              read: Callable[[], dict[tuple[str, ...], float]], kind: str = "gauge") -> None:
+        self.gauges.append(Gauge(name, help_text, labels, read, kind))
 
     def request(self, path: str, method: str, status: int, action: str | None, outcome: str | None) -> None:
         """One answered request; `action` names the decision it asked for, if any."""

@@ -178,8 +178,9 @@ class SharedDesk:
             for pending in batch:
                 _fail(pending, failure)
             return
-        if metrics is not None:
-            # On PostgreSQL "the commit" is the whole transaction, its row lock included.
+        if metrics is not None and records:
+            # On PostgreSQL "the commit" is the whole transaction, its row lock
+            # included; one that wrote nothing (only refusals or replays) is not one.
             metrics.commit_seconds.observe(time.perf_counter() - started)
             metrics.commit_batch_records.observe(len(records))
             if expired:

@@ -68,7 +68,9 @@ def fresh_database(server: str) -> Iterator[str]:
 
 
 def project_workers(port: int, db: str, seats: int, row_size: int) -> list[str]:
-    return [*processes.project_server(port, db, seats, row_size), "--workers", str(WORKERS)]
+    # Metrics counted as in the one-process rows, each worker on a port of its own.
+    return [*processes.project_server(port, db, seats, row_size), "--workers", str(WORKERS),
+            "--metrics-address", f"127.0.0.1:{free_port()}"]
 
 
 def on_both_cores(context: Context, server: Callable[[int], list[str]], name: str, measure: Callable[..., object],

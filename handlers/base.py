@@ -261,8 +261,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(body)
 
     def write_reply(self, reply: Reply) -> None:
-        if reply.status >= 400:
-            # A rejection decided under the show's lock (409), or its stored repeat.
+        if reply.replayed:
+            self.outcome = "replayed"  # the first answer again: no new decision
+        elif reply.status >= 400:
+            # A rejection decided under the show's lock (409).
             self.outcome = json.loads(reply.body).get("error", "error")
         self.write_json(reply.body, reply.status)
 

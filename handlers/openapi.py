@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from app.stream_gzip import accepts_gzip
 from handlers.base import BaseHandler
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -52,7 +53,7 @@ class OpenApiHandler(BaseHandler):
         if self.check_etag_header():
             self.set_status(304)
             return
-        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+        if accepts_gzip(self.request.headers.get("Accept-Encoding")):
             self.set_header("Content-Encoding", "gzip")
             self.finish(self.document.gzipped)
         else:

@@ -182,6 +182,59 @@ async def test_metrics_on_an_address_of_their_own_are_not_on_the_main_port(clock
 
 
 @pytest.mark.req("metrics")
+@pytest.mark.gen_test(timeout=30)
+async def test_the_metrics_listener_has_the_main_ports_defences_and_shares_its_connection_cap(clock):
+    port, main_port = free_port(), free_port()
+    server = SeatServer(Config(db=":memory:", seats=10, row_size=10, host="127.0.0.1", port=main_port,
+                               max_connections=4, metrics_address=f"127.0.0.1:{port}"), clock=clock)
+    server.start()
+    client = AsyncHTTPClient(force_instance=True)
+    idle: list[socket.socket] = []
+    try:
+        rebound = await client.fetch(f"http://127.0.0.1:{port}/metrics", headers={"Host": "rebind.example"},
+                                     raise_error=False)
+        unknown = await client.fetch(f"http://127.0.0.1:{port}/nothing", raise_error=False)
+        # Connections held open on the metrics port count against the server's cap.
+        for _ in range(4):
+            idle.append(socket.create_connection(("127.0.0.1", port)))
+        await asyncio.sleep(0.2)
+        refused = await client.fetch(f"http://127.0.0.1:{main_port}/healthz", raise_error=False)
+        for sock in idle:
+            sock.close()
+        await asyncio.sleep(0.2)
+        counted = Scrape(parse((await client.fetch(f"http://127.0.0.1:{port}/metrics")).body.decode()))
+    finally:
+        for sock in idle:
+            sock.close()
+        client.close()
+        await server.shutdown()
+
+    assert rebound.code == 421
+    assert unknown.code == 404 and body_of(unknown)["error"] == "not_found"
+    assert "Server" not in unknown.headers
+    assert refused.code == 503 and body_of(refused)["error"] == "too_many_connections"
+    assert counted("seats_connections_refused_total") == 1
+    assert counted("seats_http_requests_total", route="/metrics", method="GET", status="421") == 1
+    assert counted("seats_http_requests_total", route="other", method="GET", status="404") == 1
+
+
+@pytest.mark.req("metrics")
+@pytest.mark.gen_test
+async def test_a_repeated_idempotency_key_is_counted_as_replayed_not_as_a_new_decision(api):
+    before = await scrape(api)
+
+    answers = [await api.book({"seats": ["A1"]}, {"Idempotency-Key": "k1"}) for _ in range(3)]
+    refusals = [await api.book({"seats": ["A1"]}, {"Idempotency-Key": "k2"}) for _ in range(2)]
+    after = await scrape(api)
+
+    assert [r.code for r in answers] == [200, 200, 200] and [r.code for r in refusals] == [409, 409]
+    assert delta(before, after, "seats_decisions_total", action="book", outcome="ok") == 1
+    assert delta(before, after, "seats_decisions_total", action="book", outcome="seats_taken") == 1
+    assert delta(before, after, "seats_decisions_total", action="book", outcome="replayed") == 3
+    assert delta(before, after, "seats_decision_seconds_count") == 2
+
+
+@pytest.mark.req("metrics")
 @pytest.mark.parametrize("config", [Config(db=":memory:", seats=10, row_size=10, metrics_address="off")])
 @pytest.mark.gen_test
 async def test_metrics_off_counts_nothing_and_serves_no_endpoint(api, seat_server):

@@ -85,6 +85,18 @@ def test_every_path_of_the_document_is_served_with_exactly_the_documented_method
 
 
 @pytest.mark.req("openapi")
+def test_head_is_answered_exactly_on_the_paths_the_description_names(app):
+    """HEAD is said once, in the document's description: hold it to that list."""
+    description = DOCUMENT["info"]["description"]
+    named = set(re.findall(r"`(/[^`]*)`", description[description.index("`HEAD`"):description.index("elsewhere")]))
+
+    with_head = {path for path in DOCUMENT["paths"]
+                 if "HEAD" in implemented_methods(rule_serving(app, sample_url(path)))}
+
+    assert named == with_head
+
+
+@pytest.mark.req("openapi")
 def test_the_routes_are_read_from_make_app_so_a_new_route_would_be_caught(seat_server: SeatServer):
     app = seat_server.application
     app.wildcard_router.add_rules([(r"/not-documented", HealthHandler)])

@@ -310,7 +310,8 @@ def book_one(url: str) -> int:
 @pytest.mark.req("several-processes")
 def test_workers_flag_runs_n_processes_on_one_port_restarts_a_dead_one_and_stops_them_all(postgres_url):
     # Arrange
-    supervisor = ServerProcess("--db", postgres_url, "--workers", "2", "--seats", "20", "--row-size", "10")
+    supervisor = ServerProcess("--db", postgres_url, "--workers", "2", "--seats", "20", "--row-size", "10",
+                               "--metrics-address", "off")
     supervisor.start()
     workers: set[int] = set()
     try:
@@ -344,7 +345,7 @@ def test_workers_flag_runs_n_processes_on_one_port_restarts_a_dead_one_and_stops
 def test_workers_that_cannot_start_stop_the_supervisor_instead_of_restarting_forever():
     # Arrange: a database nobody listens on
     command = [sys.executable, str(ROOT / "server.py"), "--port", str(free_port()), "--workers", "2",
-               "--db", f"postgresql://127.0.0.1:{free_port()}/nothing"]
+               "--metrics-address", "off", "--db", f"postgresql://127.0.0.1:{free_port()}/nothing"]
 
     # Act
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from app.config import Config, parse_config
+from app.config import Config, metrics_endpoint, parse_config
 
 
 @pytest.mark.req("config")
@@ -123,3 +123,37 @@ def test_allowed_origins_are_a_comma_separated_set_without_trailing_slashes(allo
 
     # Assert
     assert result == origins
+
+
+@pytest.mark.req("metrics")
+@pytest.mark.parametrize("address", [" :9360", "::1", "x:\u0669\u0663", "[]:9100", "host:", ":9", "0", "ho st:9100",
+                                     "127.0.0.1:70000"])
+def test_a_metrics_address_that_is_not_host_port_is_refused_at_start(address, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse_config(["--metrics-address", address], {})
+
+    assert exit_.value.code == 2
+    assert "--metrics-address" in capsys.readouterr().err
+
+
+@pytest.mark.req("metrics")
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--port", "9100", "--metrics-address", "127.0.0.1:9100"], "is the main port"),
+    (["--port", "9101", "--workers", "2", "--metrics-address", "127.0.0.1:9100"], "is the main port"),
+    (["--workers", "2", "--metrics-address", "127.0.0.1:65535"], "past 65535"),
+    (["--workers", "2"], "each process counts its own metrics"),
+])
+def test_metrics_ports_that_cannot_work_are_refused_at_start(argv, says, capsys):
+    with pytest.raises(SystemExit):
+        parse_config([*argv, "--db", "postgresql://h/db"], {})
+
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.req("metrics")
+@pytest.mark.parametrize(("address", "endpoint"), [
+    ("127.0.0.1:9100", ("127.0.0.1", 9100)), ("[::1]:9100", ("::1", 9100)), ("*:9100", ("*", 9100)),
+])
+def test_a_metrics_address_names_its_host_and_port(address, endpoint):
+    assert metrics_endpoint(address) == endpoint
+    assert parse_config(["--metrics-address", address], {}).metrics_address == address
