@@ -660,12 +660,15 @@ class SalesPage:
 
     def on_map_click(self, event: object) -> None:
         target = event.target
-        zoom = closest(target, "[data-zoom-section]")
-        if zoom is not None:
-            self.zoom_into(zoom)
-            return
+        # The seat first: a failed `closest` raises inside Brython, and an
+        # exception costs milliseconds there, on the path that must paint at once.
         button = closest(target, "button[data-seat]")
-        if button is None or self.state is None or not self.state.ready:
+        if button is None:
+            zoom = closest(target, "[data-zoom-section]")
+            if zoom is not None:
+                self.zoom_into(zoom)
+            return
+        if self.state is None or not self.state.ready:
             return
         seat_id = button.attrs["data-seat"]
         self.set_focus_seat(seat_id)
