@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import time
@@ -67,10 +68,26 @@ def fresh_database(server: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def bindable(port: int) -> bool:
+    """Whether a listener could take `port` now. Checked for PORT+1 too: after a
+    burst, thousands of client sockets hold ports of the ephemeral range, where
+    free_port's answers come from, and a worker that cannot bind stops them all."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def project_workers(port: int, db: str, seats: int, row_size: int) -> list[str]:
-    # Metrics counted as in the one-process rows, each worker on a port of its own.
+    # Metrics counted as in the one-process rows, each worker on a port of its own
+    # (PORT+i), none of them the main port.
+    metrics = free_port()
+    while port in range(metrics, metrics + WORKERS) or not all(bindable(p) for p in range(metrics, metrics + WORKERS)):
+        metrics = free_port()
     return [*processes.project_server(port, db, seats, row_size), "--workers", str(WORKERS),
-            "--metrics-address", f"127.0.0.1:{free_port()}"]
+            "--metrics-address", f"127.0.0.1:{metrics}"]
 
 
 def on_both_cores(context: Context, server: Callable[[int], list[str]], name: str, measure: Callable[..., object],
