@@ -29,9 +29,17 @@ from psycopg import sql
 
 from app.record_codec import decode_result, encode_result
 from app.store import NewShow, Record, StorageUnavailable, StoredReply
+from app.store_rows import (
+    BOOKING_COLUMNS,
+    HOLD_COLUMNS,
+    booking_from_row,
+    booking_row,
+    encode_json,
+    hold_from_row,
+    show_row,
+)
 from booking.inventory import (
     Booked,
-    Booking,
     Cancelled,
     Change,
     Confirmed,
@@ -107,8 +115,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 """
 
-_json = json.JSONEncoder(separators=(",", ":")).encode
-HOLD_COLUMNS = "id, token_hash, seats, client, created_at, expires_at, total_price"
 
 
 class DatabaseDown(Exception):
@@ -170,24 +176,20 @@ class PostgresStore:
         """The default show at start-up: any process may get there first."""
         with self._guard:
             self._db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) VALUES (%s, %s, %s, %s, %s) "
-                             "ON CONFLICT (id) DO NOTHING", _show_row(show))
+                             "ON CONFLICT (id) DO NOTHING", show_row(show))
 
     def load_inventory(self, show: Show, policy: Policy, expired_since: float) -> Inventory:
         with self._guard, self._db.transaction():
             db = self._db
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one consistent picture
             version = db.execute("SELECT version FROM shows WHERE id = %s", (show.id,)).fetchone()[0]
-            bookings = [
-                Booking(id_, token_hash, tuple(json.loads(seats)), reference, total, name, email)
-                for id_, token_hash, seats, reference, total, name, email in db.execute(
-                    "SELECT id, token_hash, seats, reference, total_price, name, email FROM bookings "
-                    "WHERE show = %s AND cancelled_version IS NULL", (show.id,))
-            ]
+            bookings = [booking_from_row(row) for row in db.execute(
+                f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE show = %s AND cancelled_version IS NULL", (show.id,))]
             references = [row[0] for row in db.execute("SELECT reference FROM bookings WHERE show = %s",
                                                         (show.id,))]
-            holds = [_hold(row) for row in db.execute(
+            holds = [hold_from_row(row) for row in db.execute(
                 f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = %s AND state = 'open'", (show.id,))]
-            expired = [_hold(row) for row in db.execute(
+            expired = [hold_from_row(row) for row in db.execute(
                 f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = %s AND state = 'expired' AND expires_at >= %s",
                 (show.id, expired_since))]
         return Inventory(show.id, show.layout, policy, version, bookings, holds, expired, references)
@@ -214,7 +216,7 @@ class PostgresStore:
             for record in records:
                 if isinstance(record, NewShow):
                     self._db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) "
-                                     "VALUES (%s, %s, %s, %s, %s)", _show_row(record.show))
+                                     "VALUES (%s, %s, %s, %s, %s)", show_row(record.show))
                 elif isinstance(record, StoredReply):
                     self._db.execute("INSERT INTO idempotency (scope, key, fingerprint, status, body, owner) "
                                      "VALUES (%s, %s, %s, %s, %s, %s)", _reply_row(record))
@@ -355,20 +357,20 @@ class ShowTransaction:
         for record in records:
             change = getattr(record, "change", None)
             if change is not None:
-                changes.append((change.show, change.version, _json(change.changed), change.available,
+                changes.append((change.show, change.version, encode_json(change.changed), change.available,
                                 encode_result(record)))
             if isinstance(record, Booked):
-                new_bookings.append(_booking_row(record.booking, record.change, None))
+                new_bookings.append(booking_row(record.booking, record.change, None))
             elif isinstance(record, Held):
                 new_holds.append(_hold_row(record.hold, record.change.show))
             elif isinstance(record, HoldUpdated):
                 if change is not None:
-                    hold_seats.append((_json(record.hold.seats), record.hold.total_price, record.hold.id))
+                    hold_seats.append((encode_json(record.hold.seats), record.hold.total_price, record.hold.id))
             elif isinstance(record, Released | Expired):
                 hold_states.append(("released" if isinstance(record, Released) else "expired", record.hold.id))
             elif isinstance(record, Confirmed):
                 confirmed.append((record.hold.id,))
-                new_bookings.append(_booking_row(record.booking, record.change, record.hold.id))
+                new_bookings.append(booking_row(record.booking, record.change, record.hold.id))
             elif isinstance(record, Cancelled):
                 cancels.append((record.change.version, record.booking.id))
             elif isinstance(record, StoredReply):
@@ -394,27 +396,13 @@ class ShowTransaction:
             self.statements.append((f"SELECT pg_notify('{CHANNEL}', %s)", [(f"{self.show_id} {version}",)]))
 
 
-def _show_row(show: Show) -> tuple:
-    return show.id, show.name, show.starts_at, show.currency, _json(show.layout.to_json())
-
-
-def _booking_row(booking: Booking, change: Change, hold_id: str | None) -> tuple:
-    return (booking.id, change.show, booking.token_hash, _json(booking.seats), booking.reference,
-            booking.total_price, booking.name, booking.email, hold_id, change.version)
-
-
 def _hold_row(hold: Hold, show_id: str) -> tuple:
-    return (hold.id, hold.token_hash, _json(hold.seats), hold.client, hold.created_at, hold.expires_at,
+    return (hold.id, hold.token_hash, encode_json(hold.seats), hold.client, hold.created_at, hold.expires_at,
             hold.total_price, show_id)
 
 
 def _reply_row(record: StoredReply) -> tuple:
     return record.scope, record.key, record.fingerprint, record.status, record.body, record.owner
-
-
-def _hold(row: tuple) -> Hold:
-    hold_id, token_hash, seats, client, created_at, expires_at, total_price = row
-    return Hold(hold_id, token_hash, tuple(json.loads(seats)), client, created_at, expires_at, total_price)
 
 
 def _safe(url: str) -> str:

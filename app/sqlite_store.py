@@ -18,9 +18,17 @@ import threading
 from collections.abc import Sequence
 
 from app.store import NewShow, Record, StorageLost, StorageUnavailable, StoredReply
+from app.store_rows import (
+    BOOKING_COLUMNS,
+    HOLD_COLUMNS,
+    booking_from_row,
+    booking_row,
+    encode_json,
+    hold_from_row,
+    show_row,
+)
 from booking.inventory import (
     Booked,
-    Booking,
     Cancelled,
     Change,
     Confirmed,
@@ -176,7 +184,7 @@ class SqliteStore:
         if venue is not None:  # (else the old server stopped before laying out its venue)
             layout = Layout.grid(*venue)
             db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) VALUES (?, ?, NULL, 'EUR', ?)",
-                       (DEFAULT_SHOW, DEFAULT_SHOW_NAME, _json(layout.to_json())))
+                       (DEFAULT_SHOW, DEFAULT_SHOW_NAME, encode_json(layout.to_json())))
         db.execute("INSERT INTO changes (show, version, changed, available) "
                    "SELECT ?, version, changed, available FROM changes_v1", (DEFAULT_SHOW,))
         used: set[str] = set()
@@ -202,25 +210,20 @@ class SqliteStore:
     def add_show(self, show: Show) -> None:
         with self._guard:
             self._db.execute("INSERT INTO shows (id, name, starts_at, currency, layout) VALUES (?, ?, ?, ?, ?)",
-                             _show_row(show))
+                             show_row(show))
 
     def load_inventory(self, show: Show, policy: Policy, expired_since: float) -> Inventory:
         with self._guard:
             db = self._db
             version = db.execute("SELECT COALESCE(MAX(version), 0) FROM changes WHERE show = ?",
                                  (show.id,)).fetchone()[0]
-            bookings = [
-                Booking(id_, token_hash, tuple(json.loads(seats)), reference, total, name, email)
-                for id_, token_hash, seats, reference, total, name, email in db.execute(
-                    "SELECT id, token_hash, seats, reference, total_price, name, email FROM bookings "
-                    "WHERE show = ? AND cancelled_version IS NULL", (show.id,))
-            ]
+            bookings = [booking_from_row(row) for row in db.execute(
+                f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE show = ? AND cancelled_version IS NULL", (show.id,))]
             references = [row[0] for row in db.execute("SELECT reference FROM bookings WHERE show = ?", (show.id,))]
-            hold_columns = "id, token_hash, seats, client, created_at, expires_at, total_price"
-            holds = [_hold(row) for row in db.execute(
-                f"SELECT {hold_columns} FROM holds WHERE show = ? AND state = 'open'", (show.id,))]
-            expired = [_hold(row) for row in db.execute(
-                f"SELECT {hold_columns} FROM holds WHERE show = ? AND state = 'expired' AND expires_at >= ?",
+            holds = [hold_from_row(row) for row in db.execute(
+                f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = ? AND state = 'open'", (show.id,))]
+            expired = [hold_from_row(row) for row in db.execute(
+                f"SELECT {HOLD_COLUMNS} FROM holds WHERE show = ? AND state = 'expired' AND expires_at >= ?",
                 (show.id, expired_since))]
         return Inventory(show.id, show.layout, policy, version, bookings, holds, expired, references)
 
@@ -251,28 +254,28 @@ class SqliteStore:
         for record in records:
             change = getattr(record, "change", None)
             if change is not None:
-                changes.append((change.show, change.version, _json(change.changed), change.available))
+                changes.append((change.show, change.version, encode_json(change.changed), change.available))
             if isinstance(record, Booked):
-                new_bookings.append(_booking_row(record.booking, record.change, None))
+                new_bookings.append(booking_row(record.booking, record.change, None))
             elif isinstance(record, Held):
                 new_holds.append(_hold_row(record.hold, record.change.show))
             elif isinstance(record, HoldUpdated):
                 if change is not None:
                     hold_updates.append(("UPDATE holds SET seats = ?, total_price = ? WHERE id = ?",
-                                         (_json(record.hold.seats), record.hold.total_price, record.hold.id)))
+                                         (encode_json(record.hold.seats), record.hold.total_price, record.hold.id)))
             elif isinstance(record, Released | Expired):
                 state = "released" if isinstance(record, Released) else "expired"
                 hold_updates.append(("UPDATE holds SET state = ? WHERE id = ?", (state, record.hold.id)))
             elif isinstance(record, Confirmed):
                 hold_updates.append(("UPDATE holds SET state = 'confirmed' WHERE id = ?", (record.hold.id,)))
-                new_bookings.append(_booking_row(record.booking, record.change, record.hold.id))
+                new_bookings.append(booking_row(record.booking, record.change, record.hold.id))
             elif isinstance(record, Cancelled):
                 cancels.append((record.change.version, record.booking.id))
             elif isinstance(record, StoredReply):
                 replies.append((record.scope, record.key, record.fingerprint, record.status, record.body,
                                 record.owner))
             elif isinstance(record, NewShow):
-                shows.append(_show_row(record.show))
+                shows.append(show_row(record.show))
         with self._guard:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -318,26 +321,11 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 # One encoder for every row: json.dumps with options builds a new one per call.
-_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _show_row(show: Show) -> tuple:
-    return show.id, show.name, show.starts_at, show.currency, _json(show.layout.to_json())
-
-
-def _booking_row(booking: Booking, change: Change, hold_id: str | None) -> tuple:
-    return (booking.id, change.show, booking.token_hash, _json(booking.seats), booking.reference,
-            booking.total_price, booking.name, booking.email, hold_id, change.version)
 
 
 def _hold_row(hold: Hold, show_id: str) -> tuple:
-    return (hold.id, show_id, hold.token_hash, _json(hold.seats), hold.client, hold.created_at, hold.expires_at,
+    return (hold.id, show_id, hold.token_hash, encode_json(hold.seats), hold.client, hold.created_at, hold.expires_at,
             hold.total_price)
-
-
-def _hold(row: tuple) -> Hold:
-    hold_id, token_hash, seats, client, created_at, expires_at, total_price = row
-    return Hold(hold_id, token_hash, tuple(json.loads(seats)), client, created_at, expires_at, total_price)
 
 
 def _migrated_reference(booking_id: str, used: set[str]) -> str:

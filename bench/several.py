@@ -102,13 +102,20 @@ def go_reference(context: Context) -> Callable[[int], list[str]]:
     return lambda port: processes.go_reference(context.build, port, 1000)
 
 
-def burst(context: Context, postgres: str) -> Row:
+def against_go(context: Context, postgres: str, name: str, measure: Callable[..., dict]) -> tuple[list, list]:
+    """ROUNDS of `measure` on the project (two workers, 1,000 seats, a fresh
+    database each round) and on the Go reference, both on both cores."""
     ours, reference = [], []
     for round_ in range(ROUNDS):
-        reference.append(on_both_cores(context, go_reference(context), "go-reference-2", burst_once, GO_TWO_CORES))
+        reference.append(on_both_cores(context, go_reference(context), "go-reference-2", measure, GO_TWO_CORES))
         with fresh_database(postgres) as db:
             ours.append(on_both_cores(context, lambda port, db=db: project_workers(port, db, 1000, 25),
-                                      f"burst-workers-{round_}", burst_once))
+                                      f"{name}-workers-{round_}", measure))
+    return ours, reference
+
+
+def burst(context: Context, postgres: str) -> Row:
+    ours, reference = against_go(context, postgres, "burst", burst_once)
     ours_ms = statistics.median(run["decide_all_ms"] for run in ours)
     reference_ms = statistics.median(run["decide_all_ms"] for run in reference)
     correct = all(run["correct"] for run in ours)
@@ -172,12 +179,7 @@ def open_files(pid: int) -> int:
 
 
 def fanout(context: Context, postgres: str) -> Row:
-    ours, reference = [], []
-    for round_ in range(ROUNDS):
-        reference.append(on_both_cores(context, go_reference(context), "go-reference-2", watch_once, GO_TWO_CORES))
-        with fresh_database(postgres) as db:
-            ours.append(on_both_cores(context, lambda port, db=db: project_workers(port, db, 1000, 25),
-                                      f"fanout-workers-{round_}", watch_once))
+    ours, reference = against_go(context, postgres, "fanout", watch_once)
     ours_ms = statistics.median(run["last_ms_median"] for run in ours)
     reference_ms = statistics.median(run["last_ms_median"] for run in reference)
     missed = sum(run["missed"] for run in ours)
